@@ -1,0 +1,22 @@
+"""record_action(obj, "app.thing.happened", actor=user, data={...}) inside the change's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from apps.common.models import AuditEntry
+
+
+def record_action(
+    target: models.Model, action: str, *, actor: Any = None, data: dict[str, Any] | None = None
+) -> AuditEntry:
+    actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
+    return AuditEntry.objects.create(
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        actor_id=actor_id,
+        data=data or {},
+    )

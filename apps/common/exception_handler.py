@@ -1,0 +1,55 @@
+"""The one place that turns exceptions into the contract's error body.
+
+Built on drf-standardized-errors, which already produces `{"type", "errors": [{"code",
+"detail", "attr"}]}`; this adds the contract's refinements: domain errors that name a field,
+simplejwt's nested token errors folded into one, and `parse_error` as a client error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_standardized_errors.formatter import ExceptionFormatter
+from drf_standardized_errors.handler import ExceptionHandler, exception_handler
+from drf_standardized_errors.types import ErrorResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from apps.common.errors import DomainError
+
+
+def handle_api_exception(exc: Exception, context: Any) -> Response | None:
+    return exception_handler(exc, context)
+
+
+class ContractExceptionHandler(ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(as_serializer_error(exc))
+        if isinstance(exc, exceptions.APIException) and isinstance(exc.detail, dict):
+            if not isinstance(exc, exceptions.ValidationError) and "detail" in exc.detail:
+                # simplejwt raises {"detail", "code", "messages"}: keep one error.
+                detail = exc.detail
+                code = str(detail.get("code") or exc.default_code)
+                folded = exceptions.APIException(detail=str(detail["detail"]), code=code)
+                folded.status_code = exc.status_code
+                for attribute in ("auth_header", "wait"):
+                    if hasattr(exc, attribute):
+                        setattr(folded, attribute, getattr(exc, attribute))
+                return folded
+        return super().convert_known_exceptions(exc)
+
+    def get_headers(self, exc: exceptions.APIException) -> dict[str, str]:
+        headers = super().get_headers(exc)
+        if isinstance(exc, exceptions.Throttled):
+            headers["Retry-After"] = str(max(1, int(exc.wait or 1)))
+        return headers
+
+
+class ContractExceptionFormatter(ExceptionFormatter):
+    def get_error_response(self, error_type: Any, errors: list[Any]) -> ErrorResponse:
+        if isinstance(self.exc, DomainError) and self.exc.attr and len(errors) == 1:
+            errors[0].attr = self.exc.attr
+        return super().get_error_response(error_type, errors)

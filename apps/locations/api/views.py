@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.locations import selectors
+
+BRIEF = {"id": serializers.IntegerField(), "slug": serializers.CharField(),
+         "name": serializers.CharField()}
+
+
+class LocationTreeView(APIView):
+    @extend_schema(
+        responses={200: inline_serializer(
+            "LocationNode", many=True,
+            fields={**BRIEF, "children": serializers.ListField(child=serializers.DictField())},
+        )},
+        description="Bare array of regions, each with nested `children` (any depth), by name.",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.location_tree())
+
+
+class LocationDetailView(APIView):
+    @extend_schema(responses={200: inline_serializer("LocationDetail", fields={
+        **BRIEF,
+        "parent": serializers.IntegerField(allow_null=True),
+        "ancestors": inline_serializer("LocationAncestor", many=True, fields=BRIEF),
+        "children": inline_serializer("LocationChild", many=True, fields=BRIEF),
+    })})
+    def get(self, request: Request, slug: str) -> Response:
+        detail = selectors.get_location_detail(slug=slug)
+        if detail is None:
+            raise NotFound()
+        return Response(detail)

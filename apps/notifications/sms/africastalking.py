@@ -1,0 +1,32 @@
+"""Africa's Talking bulk SMS API (the common choice for Kenyan numbers)."""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+
+from apps.notifications.sms.base import SmsDeliveryError
+
+
+class AfricasTalkingSmsSender:
+    def send(self, *, to: str, body: str) -> str:
+        data = {"username": settings.AFRICASTALKING_USERNAME, "to": to, "message": body}
+        if settings.AFRICASTALKING_SENDER_ID:
+            data["from"] = settings.AFRICASTALKING_SENDER_ID
+        try:
+            response = httpx.post(
+                f"{settings.AFRICASTALKING_BASE_URL}/messaging",
+                data=data,
+                headers={"apiKey": settings.AFRICASTALKING_API_KEY, "Accept": "application/json"},
+                timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            raise SmsDeliveryError(f"africastalking unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise SmsDeliveryError(f"africastalking answered {response.status_code}")
+        if response.status_code >= 400:
+            raise ValueError(f"africastalking refused the message: {response.status_code}")
+        recipients = response.json()["SMSMessageData"]["Recipients"]
+        if not recipients or recipients[0].get("status") != "Success":
+            raise SmsDeliveryError(f"africastalking did not accept: {recipients!r}")
+        return str(recipients[0]["messageId"])
