@@ -1,14 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from apps.common import health
 from apps.common.errors_views import api_not_found
 from apps.common.schema_views import SchemaView
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("users/", include("apps.users.api.urls")),
     path("locations/", include("apps.locations.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),

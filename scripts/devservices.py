@@ -85,7 +85,7 @@ def pg_bin(name: str) -> str:
 def run_as_pg_user(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     if os.geteuid() == 0:
         kwargs["user"] = PG_OS_USER
-    return subprocess.run(args, check=True, text=True, **kwargs)  # type: ignore[call-overload]  # noqa: S603
+    return subprocess.run(args, check=True, text=True, **kwargs)  # type: ignore[call-overload]
 
 
 def prepare_root_permissions() -> None:
@@ -211,7 +211,7 @@ def start_redis() -> tuple[str, bool]:
         return f"redis://127.0.0.1:{port}/0", False
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port(int(os.environ.get("EMBEDDED_REDIS_PORT", "56379")))
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "yes",
          "--pidfile", str(REDIS_DIR / "redis.pid"), "--dir", str(REDIS_DIR),
          "--logfile", str(REDIS_DIR / "redis.log"), "--save", "", "--appendonly", "no"],
@@ -278,7 +278,7 @@ def run(command: list[str]) -> int:
     # then stop the servers this call started.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        child = subprocess.Popen(command)  # noqa: S603
+        child = subprocess.Popen(command)
         while True:
             try:
                 return child.wait()

@@ -1,4 +1,6 @@
-"""record_action(obj, "app.thing.happened", actor=user, data={...}) inside the change's transaction."""
+"""record_action(obj, "app.thing.happened", actor=user, data={...}).
+
+Called inside the transaction of the change it records."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from django.db import transaction
 
 def enqueue(task: Any, *ids: UUID | int | str, countdown: int = 0) -> None:
     args = [str(i) for i in ids]
-    transaction.on_commit(partial(task.apply_async, args=args, countdown=countdown), robust=True)
+    send = partial(task.apply_async, args=tuple(args), countdown=countdown)
+    transaction.on_commit(send, robust=True)
 
 
 def publish(group: str, event: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException, ValidationError
 class DomainError(APIException):
     """A rule of the domain was broken; `default_code` is the contract's error code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
     default_detail = "The request cannot be completed."
 

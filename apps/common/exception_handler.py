@@ -28,23 +28,27 @@ class ContractExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(as_serializer_error(exc))
-        if isinstance(exc, exceptions.APIException) and isinstance(exc.detail, dict):
-            if not isinstance(exc, exceptions.ValidationError) and "detail" in exc.detail:
-                # simplejwt raises {"detail", "code", "messages"}: keep one error.
-                detail = exc.detail
-                code = str(detail.get("code") or exc.default_code)
-                folded = exceptions.APIException(detail=str(detail["detail"]), code=code)
-                folded.status_code = exc.status_code
-                for attribute in ("auth_header", "wait"):
-                    if hasattr(exc, attribute):
-                        setattr(folded, attribute, getattr(exc, attribute))
-                return folded
+        if (
+            isinstance(exc, exceptions.APIException)
+            and not isinstance(exc, exceptions.ValidationError)
+            and isinstance(exc.detail, dict)
+            and "detail" in exc.detail
+        ):
+            # simplejwt raises {"detail", "code", "messages"}: keep one error.
+            detail = exc.detail
+            code = str(detail.get("code") or exc.default_code)
+            folded = exceptions.APIException(detail=str(detail["detail"]), code=code)
+            folded.status_code = exc.status_code
+            for attribute in ("auth_header", "wait"):
+                if hasattr(exc, attribute):
+                    setattr(folded, attribute, getattr(exc, attribute))
+            return folded
         return super().convert_known_exceptions(exc)
 
     def get_headers(self, exc: exceptions.APIException) -> dict[str, str]:
         headers = super().get_headers(exc)
         if isinstance(exc, exceptions.Throttled):
-            headers["Retry-After"] = str(max(1, int(exc.wait or 1)))
+            headers["Retry-After"] = str(max(1, int(getattr(exc, "wait", None) or 1)))
         return headers
 
 

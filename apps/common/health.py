@@ -1,4 +1,5 @@
-"""Probes: /healthz/ says the process runs; /readyz/ that PostgreSQL, Redis and the broker answer."""
+"""Probes: /healthz/ says the process runs; /readyz/ that PostgreSQL, Redis and the broker
+answer."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +66,7 @@ def record_failure(*, message_id: int, error: str, final: bool) -> None:
 
 
 def pending_message_ids(*, older_than_seconds: int = 60, limit: int = 500) -> list[int]:
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         OutboundMessage.objects.filter(status=DeliveryStatus.PENDING, created_at__lt=cutoff)
         .order_by("created_at")

@@ -45,5 +45,5 @@ def redeliver_pending_messages() -> int:
 
     ids = services.pending_message_ids()
     for message_id in ids:
-        deliver_message.apply_async(args=[str(message_id)])
+        deliver_message.apply_async(args=(str(message_id),))
     return len(ids)

@@ -15,6 +15,6 @@ class BearerAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token: Any) -> Any:
         user = super().get_user(validated_token)
-        if user.is_suspended:
+        if getattr(user, "is_suspended", False):
             raise AuthenticationFailed("This account is suspended.", code="account_suspended")
         return user

@@ -86,7 +86,7 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
 class CodePurpose(models.TextChoices):
     EMAIL = "email"
     PHONE = "phone"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105
 
 
 class VerificationCode(TimeStampedModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from .env import VAR_DIR, env, parse_throttle_rates
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.search",
     "apps.notifications",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -231,7 +233,7 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }

@@ -19,8 +19,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+TRUST_X_REAL_IP = env.bool("TRUST_X_REAL_IP", default=True)  # behind deploy/nginx.conf
+SMS_BACKEND = env(
+    "SMS_BACKEND", default="apps.notifications.sms.africastalking.AfricasTalkingSmsSender"
+)
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")

@@ -7,7 +7,7 @@ from .base import CACHES, CHANNEL_LAYERS, DATABASES, DEFAULT_THROTTLE_RATES, VAR
 from .base import throttle_rates as _throttle_rates
 
 DEBUG = False
-SECRET_KEY = "test-only-not-secret-" + "x" * 40  # noqa: S105
+SECRET_KEY = "test-only-not-secret-" + "x" * 40
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 CORS_ALLOWED_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -30,3 +30,6 @@ DATABASES["default"]["OPTIONS"].pop("pool", None)
 
 # Tests start from the local defaults with throttles on; each test may tighten them.
 THROTTLE_RATES = _throttle_rates(DEFAULT_THROTTLE_RATES)
+
+# Parallel runs (several checkouts or sessions on one server) each name their own database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_marketplace")}

@@ -9,8 +9,11 @@ from rest_framework.views import APIView
 
 from apps.locations import selectors
 
-BRIEF = {"id": serializers.IntegerField(), "slug": serializers.CharField(),
-         "name": serializers.CharField()}
+BRIEF: dict[str, serializers.Field] = {
+    "id": serializers.IntegerField(),
+    "slug": serializers.CharField(),
+    "name": serializers.CharField(),
+}
 
 
 class LocationTreeView(APIView):

@@ -85,7 +85,8 @@ class PhoneField(serializers.CharField):
         try:
             return to_e164(raw)
         except InvalidPhoneNumber as exc:
-            raise serializers.ValidationError("Enter a valid phone number.", code="invalid") from exc
+            message = "Enter a valid phone number."
+            raise serializers.ValidationError(message, code="invalid") from exc
 
 
 def check_email_free(email: str, *, exclude: User | None = None) -> str:
@@ -143,7 +144,7 @@ class TokenRefreshInput(TokenRefreshSerializer):
         data = super().validate(attrs)
         refresh = self.token_class(data.get("refresh", attrs["refresh"]))
         user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
-        user = User.objects.filter(pk=user_id).only("is_active", "is_suspended").first()
+        user = User.objects.filter(pk=str(user_id)).only("is_active", "is_suspended").first()
         if user is None or not user.is_active or user.is_suspended:
             refresh.blacklist()
             raise InvalidToken("Token is invalid or expired.")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
-
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -35,6 +34,11 @@ PROFILE_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )
+
+
+def me(request: Request) -> User:
+    """The signed-in user (views that call this require IsAuthenticated)."""
+    return cast(User, request.user)
 
 
 def own_profile(user: User, request: Request) -> dict[str, Any]:
@@ -121,7 +125,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         payload = s.RefreshInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.logout(user=request.user, refresh=payload.validated_data["refresh"])
+        services.logout(user=me(request), refresh=payload.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -142,7 +146,7 @@ class VerifyView(APIView):
         payload = s.CodeInput(data=request.data)
         payload.is_valid(raise_exception=True)
         user = services.verify_contact(
-            user=request.user, channel=self.channel, code=payload.validated_data["code"]
+            user=me(request), channel=self.channel, code=payload.validated_data["code"]
         )
         return Response(own_profile(user, request))
 
@@ -167,12 +171,12 @@ class ResendView(APIView):
         payload = s.ResendInput(data=request.data)
         payload.is_valid(raise_exception=True)
         channel = payload.validated_data["channel"]
-        services.check_resend_allowed(user=request.user, channel=channel)
-        wait = consume("resend", f"{request.user.pk}:{channel}",
+        services.check_resend_allowed(user=me(request), channel=channel)
+        wait = consume("resend", f"{me(request).pk}:{channel}",
                        services.resend_rate())
         if wait > 0:
             raise Throttled(wait=wait)
-        services.resend_code(user=request.user, channel=channel)
+        services.resend_code(user=me(request), channel=channel)
         return Response({"detail": f"A new code was sent to your {channel}."},
                         status=status.HTTP_202_ACCEPTED)
 
@@ -182,7 +186,7 @@ class ProfileView(APIView):
 
     @extend_schema(responses={200: s.OwnProfileOutput}, examples=[PROFILE_EXAMPLE])
     def get(self, request: Request) -> Response:
-        return Response(own_profile(request.user, request))
+        return Response(own_profile(me(request), request))
 
     @extend_schema(
         request={"application/json": s.ProfileInput, "multipart/form-data": s.ProfileInput},
@@ -204,12 +208,12 @@ class ProfileView(APIView):
         return self.update(request)
 
     def update(self, request: Request) -> Response:
-        payload = s.ProfileInput(data=request.data, context={"user": request.user})
+        payload = s.ProfileInput(data=request.data, context={"user": me(request)})
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
         if "avatar" in changes and changes["avatar"] in ("", None):
             changes["avatar"] = None
-        user = services.update_profile(user=request.user, changes=changes)
+        user = services.update_profile(user=me(request), changes=changes)
         return Response(own_profile(user, request))
 
 
@@ -256,7 +260,7 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         payload = s.PasswordChangeInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        tokens = services.change_password(user=request.user, **payload.validated_data)
+        tokens = services.change_password(user=me(request), **payload.validated_data)
         return Response({"access": tokens.access, "refresh": tokens.refresh})
 
 
@@ -269,7 +273,7 @@ class BlockView(APIView):
         payload = s.BlockInput(data=request.data)
         payload.is_valid(raise_exception=True)
         block, created = services.block_user(
-            blocker=request.user, blocked_id=payload.validated_data["user"]
+            blocker=me(request), blocked_id=payload.validated_data["user"]
         )
         body = s.BlockOutput(block, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -280,7 +284,7 @@ class BlockedListView(ListAPIView):
     serializer_class = s.BlockOutput
 
     def get_queryset(self) -> Any:
-        return selectors.blocks_made_by(user=self.request.user)
+        return selectors.blocks_made_by(user=me(self.request))
 
 
 class UnblockView(APIView):
@@ -292,6 +296,6 @@ class UnblockView(APIView):
             blocked_id = UUID(user_id)
         except ValueError as exc:
             raise NotFound() from exc
-        if not services.unblock_user(blocker=request.user, blocked_id=blocked_id):
+        if not services.unblock_user(blocker=me(request), blocked_id=blocked_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)

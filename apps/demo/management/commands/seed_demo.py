@@ -1,0 +1,19 @@
+"""Load the local profile's demo data; safe to run on every `make run`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from apps.locations.demo import seed_locations
+from apps.users.demo import seed_users
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): locations, staff and demo sellers."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        towns = seed_locations()
+        sellers = seed_users()
+        self.stdout.write(f"demo data ready: {towns} new towns, {len(sellers)} demo sellers")

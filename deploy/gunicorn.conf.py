@@ -1,0 +1,17 @@
+"""gunicorn for the REST API: gthread workers (sync DRF views serve about twice the requests/s
+they do under ASGI). 2 workers x 8 threads fits 2 cores; each thread holds at most one pooled
+PostgreSQL connection, so DB_POOL_MAX >= threads."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8010")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
+max_requests = 20000  # recycle slowly to bound memory growth
+max_requests_jitter = 2000
+graceful_timeout = 30
+timeout = 30
+keepalive = 5
+accesslog = None
+forwarded_allow_ips = "127.0.0.1"
