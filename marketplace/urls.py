@@ -32,5 +32,6 @@ if settings.SERVE_MEDIA:
 # Anything else under /api/ is a JSON 404 in every profile (DEBUG pages included).
 urlpatterns.append(re_path(r"^api/", api_not_found))
 
+handler400 = "apps.common.errors_views.bad_request"
 handler404 = "apps.common.errors_views.not_found"
 handler500 = "apps.common.errors_views.server_error"

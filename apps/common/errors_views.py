@@ -1,4 +1,5 @@
-"""JSON bodies for what Django itself answers: unknown paths and crashes outside DRF views."""
+"""JSON bodies for what Django itself answers: bad requests, unknown paths and crashes
+outside DRF views."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Json
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return api_not_found(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django's own 400s (a Host not in ALLOWED_HOSTS...), raised before any DRF view runs.
+    # The contract types every 400 but parse_error as a validation error.
+    return JsonResponse(error_body("validation_error", "bad_request", "Bad request."), status=400)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler, exception_handler
-from drf_standardized_errors.types import ErrorResponse
+from drf_standardized_errors.types import VALIDATION_ERROR, ErrorResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from apps.common.errors import DomainError
+from apps.common.errors import DomainError, FileTooLarge
 
 
 def handle_api_exception(exc: Exception, context: Any) -> Response | None:
@@ -28,6 +33,11 @@ class ContractExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(as_serializer_error(exc))
+        # Django's request limits (DATA_UPLOAD_MAX_*) refuse client input: never a 500.
+        if isinstance(exc, RequestDataTooBig):
+            return FileTooLarge("The request body is larger than allowed.")
+        if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+            return exceptions.ParseError(str(exc))
         if (
             isinstance(exc, exceptions.APIException)
             and not isinstance(exc, exceptions.ValidationError)
@@ -53,6 +63,13 @@ class ContractExceptionHandler(ExceptionHandler):
 
 
 class ContractExceptionFormatter(ExceptionFormatter):
+    def get_error_type(self) -> Any:
+        # The contract: every 400 is a validation error (domain ones such as `invalid_code`
+        # included), except a body that could not be parsed.
+        if self.exc.status_code == 400 and not isinstance(self.exc, exceptions.ParseError):
+            return VALIDATION_ERROR
+        return super().get_error_type()
+
     def get_error_response(self, error_type: Any, errors: list[Any]) -> ErrorResponse:
         if isinstance(self.exc, DomainError) and self.exc.attr and len(errors) == 1:
             errors[0].attr = self.exc.attr

@@ -60,7 +60,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
             statuses = ["429"]
             if method in WRITE_METHODS:
                 statuses += ["400", "415"]
-            if "{" in path:
+            paginated = any(p.get("name") == "page" for p in operation.get("parameters", []))
+            if "{" in path or paginated:  # unknown id, or ?page= not a number / past the end
                 statuses.append("404")
             security = operation.get("security", [])
             if security and {} not in security:

@@ -45,7 +45,7 @@ return 0
 
 def parse_rate(rate: str | None) -> tuple[int, int] | None:
     """'20/h' -> (20 requests, 3600 s); None when the scope is off."""
-    if not rate:
+    if not rate or rate.strip().lower() in {"off", "none"}:
         return None
     count, _, period = rate.partition("/")
     return int(count), PERIODS[period.strip()[0].lower()]

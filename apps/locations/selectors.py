@@ -51,3 +51,18 @@ def get_location_detail(*, slug: str) -> dict[str, Any] | None:
     ]
     return {"id": location.pk, "name": location.name, "slug": location.slug,
             "parent": location.parent_id, "ancestors": ancestors, "children": children}
+
+
+def descendant_ids(*, slug: str) -> list[int] | None:
+    """The location and everything under it (from the cached tree), or None if unknown."""
+
+    def subtree(node: dict[str, Any]) -> list[int]:
+        return [node["id"], *(i for child in node["children"] for i in subtree(child))]
+
+    stack = list(location_tree())
+    while stack:
+        node = stack.pop()
+        if node["slug"] == slug:
+            return subtree(node)
+        stack.extend(node["children"])
+    return None

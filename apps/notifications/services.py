@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.common import dispatch
@@ -59,7 +60,7 @@ def deliver(*, message_id: int) -> bool:
 
 
 def record_failure(*, message_id: int, error: str, final: bool) -> None:
-    updates: dict[str, object] = {"last_error": error[:500]}
+    updates: dict[str, object] = {"last_error": error[:500], "attempts": F("attempts") + 1}
     if final:
         updates["status"] = DeliveryStatus.FAILED
     OutboundMessage.objects.filter(pk=message_id).update(**updates)

@@ -28,7 +28,12 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def blocks_made_by(*, user: User) -> QuerySet[Block]:
-    return Block.objects.filter(blocker=user).select_related("blocked__location")
+    # `id` breaks ties in created_at, so pages never overlap or skip a block.
+    return (
+        Block.objects.filter(blocker=user)
+        .select_related("blocked__location")
+        .order_by("-created_at", "-id")
+    )
 
 
 def blocked_user_ids(*, user: User) -> set[UUID]:

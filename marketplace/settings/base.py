@@ -98,6 +98,9 @@ CACHES = {
         },
     }
 }
+# A cache outage degrades to "no cache" (logged) instead of failing requests.
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 CHANNEL_LAYERS = {
     "default": {
@@ -286,3 +289,4 @@ CELERY_BEAT_SCHEDULE["redeliver-pending-messages"] = {
     "task": "apps.notifications.tasks.redeliver_pending_messages",
     "schedule": 60.0,
 }
+

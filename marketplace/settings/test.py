@@ -14,6 +14,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_FILE_PATH = VAR_DIR / "test-sms"
 MEDIA_ROOT = VAR_DIR / "test-media"
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 SERVE_MEDIA = True
 
 # Tests get their own Redis database so they never touch a developer's cache or queues.

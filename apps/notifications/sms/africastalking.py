@@ -7,6 +7,10 @@ from django.conf import settings
 
 from apps.notifications.sms.base import SmsDeliveryError
 
+# Per-recipient statuses that a retry cannot fix.
+PERMANENT_REFUSALS = {"InvalidPhoneNumber", "InvalidSenderId", "UserInBlacklist",
+                      "DoNotDisturbRejection", "UnsupportedNumberType"}
+
 
 class AfricasTalkingSmsSender:
     def send(self, *, to: str, body: str) -> str:
@@ -27,6 +31,9 @@ class AfricasTalkingSmsSender:
         if response.status_code >= 400:
             raise ValueError(f"africastalking refused the message: {response.status_code}")
         recipients = response.json()["SMSMessageData"]["Recipients"]
-        if not recipients or recipients[0].get("status") != "Success":
-            raise SmsDeliveryError(f"africastalking did not accept: {recipients!r}")
+        status = recipients[0].get("status") if recipients else None
+        if status in PERMANENT_REFUSALS:
+            raise ValueError(f"africastalking refused the number: {status}")
+        if status != "Success":
+            raise SmsDeliveryError(f"africastalking did not accept: {status!r}")
         return str(recipients[0]["messageId"])

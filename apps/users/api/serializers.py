@@ -141,14 +141,15 @@ class TokenRefreshInput(TokenRefreshSerializer):
     """simplejwt's rotation + blacklist, refusing suspended or deactivated accounts."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        data = super().validate(attrs)
-        refresh = self.token_class(data.get("refresh", attrs["refresh"]))
+        # The account is checked before simplejwt's own check, which answers 500 for a deleted
+        # account and `no_active_account` for a deactivated one: both are `token_not_valid`.
+        refresh = self.token_class(attrs["refresh"])
         user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=str(user_id)).only("is_active", "is_suspended").first()
         if user is None or not user.is_active or user.is_suspended:
             refresh.blacklist()
             raise InvalidToken("Token is invalid or expired.")
-        return data
+        return super().validate(attrs)
 
 
 class RefreshInput(serializers.Serializer):
