@@ -11,6 +11,8 @@ from apps.common.schema_views import SchemaView
 api_patterns: list[URLPattern | URLResolver] = [
     path("users/", include("apps.users.api.urls")),
     path("locations/", include("apps.locations.api.urls")),
+    path("categories/", include("apps.categories.api.urls")),
+    path("ads/", include("apps.ads.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

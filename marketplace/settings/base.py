@@ -290,3 +290,19 @@ CELERY_BEAT_SCHEDULE["redeliver-pending-messages"] = {
     "schedule": 60.0,
 }
 
+# --- ads --------------------------------------------------------------------------------------
+AD_LIFETIME_DAYS = env.int("AD_LIFETIME_DAYS", default=30)
+AD_EXPIRY_WARNING_DAYS = 3
+MAX_IMAGES_PER_AD = 20
+THUMBNAIL_SIZE = 400
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "expire-due-ads": {"task": "apps.ads.tasks.expire_due_ads", "schedule": 60.0},
+        "warn-expiring-ads": {"task": "apps.ads.tasks.warn_expiring_ads", "schedule": 3600.0},
+        "flush-ad-views": {"task": "apps.ads.tasks.flush_view_counts", "schedule": 3.0},
+        "moderate-stuck-ads": {"task": "apps.ads.tasks.moderate_stuck_ads", "schedule": 60.0},
+        "thumbnail-missing-images": {
+            "task": "apps.ads.tasks.thumbnail_missing_images", "schedule": 300.0,
+        },
+    }
+)

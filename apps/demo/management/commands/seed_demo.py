@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from apps.ads.demo import seed_ads
+from apps.categories.demo import seed_categories
 from apps.locations.demo import seed_locations
 from apps.users.demo import seed_users
 
@@ -15,5 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         towns = seed_locations()
+        categories = seed_categories()
         sellers = seed_users()
-        self.stdout.write(f"demo data ready: {towns} new towns, {len(sellers)} demo sellers")
+        ads = seed_ads(sellers)
+        self.stdout.write(
+            f"demo data ready: {towns} new towns, {categories} new categories, "
+            f"{len(sellers)} demo sellers, {ads} new ads"
+        )

@@ -1,0 +1,133 @@
+"""Ad shapes (API.md section 6). Output serializers read only what the selectors prefetched."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.ads.models import Ad, Condition, PromotionTier
+from apps.categories.models import Category
+from apps.locations.models import Location
+from apps.users.api.serializers import (
+    AbsoluteMediaUrlField,
+    LocationBriefOutput,
+    PublicProfileOutput,
+)
+
+TIER_NAMES = {PromotionTier.BOOST: "boost", PromotionTier.FEATURED: "featured",
+              PromotionTier.VIP: "vip"}
+
+
+class CategoryBriefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ImageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = AbsoluteMediaUrlField(source="file")
+    thumbnail_url = AbsoluteMediaUrlField(source="thumbnail", allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    order = serializers.IntegerField()
+
+
+class PromotionOutput(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=["boost", "featured", "vip"])
+    until = serializers.DateTimeField()
+
+
+class AdOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    category = CategoryBriefOutput()
+    location = LocationBriefOutput(allow_null=True)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    negotiable = serializers.BooleanField()
+    condition = serializers.CharField(allow_null=True)
+    attributes = serializers.DictField()
+    status = serializers.CharField()
+    images = ImageOutput(many=True)
+    owner = PublicProfileOutput()
+    views_count = serializers.IntegerField()
+    favorites_count = serializers.IntegerField()
+    is_favorited = serializers.SerializerMethodField()
+    promotion = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    moderation_reason = serializers.SerializerMethodField()
+
+    def get_is_favorited(self, ad: Ad) -> bool:
+        return ad.pk in self.context.get("favorited_ids", ())
+
+    def get_promotion(self, ad: Ad) -> dict[str, Any] | None:
+        if not ad.promotion_tier or ad.promotion_until is None:
+            return None
+        if ad.promotion_until <= timezone.now():
+            return None
+        return {"tier": TIER_NAMES[PromotionTier(ad.promotion_tier)],
+                "until": serializers.DateTimeField().to_representation(ad.promotion_until)}
+
+    def get_moderation_reason(self, ad: Ad) -> str | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (user.is_staff or ad.owner_id == user.pk):
+            return ad.moderation_reason
+        return None
+
+
+class FavoriteOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    ad = AdOutput()
+    created_at = serializers.DateTimeField()
+
+
+class AdInput(serializers.Serializer):
+    """Writable fields, nothing else (status changes go through their own field on PATCH)."""
+
+    title = serializers.CharField(min_length=5, max_length=120)
+    description = serializers.CharField(max_length=5000, allow_blank=True, required=False,
+                                        default="")
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.ChoiceField(choices=["KES"], required=False, default="KES")
+    negotiable = serializers.BooleanField(required=False, default=False)
+    condition = serializers.ChoiceField(choices=Condition.choices, required=False,
+                                        allow_null=True, default=None)
+    attributes = serializers.DictField(required=False, default=dict)
+
+
+class AdCreateInput(AdInput):
+    draft = serializers.BooleanField(required=False, default=False)
+
+
+class AdUpdateInput(AdInput):
+    status = serializers.CharField(required=False, max_length=20)
+
+
+class ImageInput(serializers.Serializer):
+    image = serializers.FileField(allow_empty_file=True)
+
+
+class ImageOrderInput(serializers.Serializer):
+    order = serializers.IntegerField(min_value=0, max_value=1000)
+
+
+class FavoriteInput(serializers.Serializer):
+    ad = serializers.CharField(max_length=64)
+
+
+class PhoneOutput(serializers.Serializer):
+    phone = serializers.CharField(allow_null=True)
+
+

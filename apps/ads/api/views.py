@@ -1,0 +1,266 @@
+"""Ads endpoints (API.md section 6): parse, authorise, call a service, render.
+
+Object checks follow the contract's order: 401, 403 (endpoint), 404 (not visible to the
+caller), 403 (visible but not the owner's), 400, 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.ads import selectors, services, views_counter
+from apps.ads.api import serializers as s
+from apps.ads.filters import AdFilter
+from apps.ads.models import Ad, AdImage, AdStatus, Favorite
+from apps.common.errors import FieldError
+from apps.common.permissions import HasVerifiedContact
+from apps.common.throttles import AnonThrottle, ScopedUserThrottle, UserThrottle, client_ip
+from apps.users.models import User
+
+
+def me(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def render_ads(ads: list[Ad], request: Request) -> list[dict[str, Any]]:
+    favorited = selectors.favorited_ids(user=request.user, ad_ids=[ad.pk for ad in ads])
+    context = {"request": request, "favorited_ids": favorited}
+    return cast(list[dict[str, Any]], s.AdOutput(ads, many=True, context=context).data)
+
+
+def render_ad(ad: Ad, request: Request) -> dict[str, Any]:
+    return render_ads([ad], request)[0]
+
+
+def visible_ad_or_404(request: Request, slug: str) -> Ad:
+    ad = selectors.get_visible_ad(slug=slug, viewer=request.user)
+    if ad is None:
+        raise NotFound()
+    return ad
+
+
+def owned_ad_or_error(request: Request, slug: str) -> Ad:
+    ad = visible_ad_or_404(request, slug)
+    if ad.owner_id != request.user.pk:
+        raise PermissionDenied("Only the ad's owner may do this.")
+    return ad
+
+
+class AdListCreateView(GenericAPIView):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AdFilter
+    throttle_classes = [AnonThrottle, UserThrottle, ScopedUserThrottle]
+    throttle_scope = "ad_posting"
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), HasVerifiedContact()]
+        return []
+
+    def get_queryset(self) -> QuerySet[Ad]:
+        return selectors.public_ads(viewer=self.request.user)
+
+    @extend_schema(
+        responses={200: s.AdOutput(many=True)},
+        description=(
+            "Active ads; default order: promotion tier (vip first), then newest. Filters: "
+            "category, location (slugs, with descendants), min_price, max_price, condition, "
+            "negotiable, has_images, seller, posted_since, q, attr_<key>, attr_<key>_min/_max, "
+            "ordering."
+        ),
+        parameters=[OpenApiParameter("attr_<key>", str, description="Attribute filter")],
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.with_relations(queryset))
+        return self.get_paginated_response(render_ads(list(page or []), request))
+
+    @extend_schema(request=s.AdCreateInput, responses={201: s.AdOutput})
+    def post(self, request: Request) -> Response:
+        payload = s.AdCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ad = services.create_ad(owner=me(request), **payload.validated_data)
+        ad = selectors.get_visible_ad(slug=ad.slug, viewer=request.user) or ad
+        return Response(render_ad(ad, request), status=status.HTTP_201_CREATED)
+
+
+class AdDetailView(APIView):
+    def get_permissions(self) -> list[Any]:
+        return [] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses={200: s.AdOutput},
+                   description="Counts one view per viewer (user, else IP) per UTC day.")
+    def get(self, request: Request, slug: str) -> Response:
+        ad = visible_ad_or_404(request, slug)
+        if ad.owner_id != request.user.pk:
+            viewer = f"u:{request.user.pk}" if request.user.is_authenticated else (
+                f"ip:{client_ip(request)}")
+            views_counter.record_view(ad_id=ad.pk, viewer=viewer)
+        return Response(render_ad(ad, request))
+
+    @extend_schema(request=s.AdUpdateInput, responses={200: s.AdOutput})
+    def put(self, request: Request, slug: str) -> Response:
+        return self.update(request, slug, partial=False)
+
+    @extend_schema(request=s.AdUpdateInput, responses={200: s.AdOutput},
+                   description=("`status` may be set to active (from draft, rejected, expired: "
+                                "goes through moderation), sold or draft (from active)."))
+    def patch(self, request: Request, slug: str) -> Response:
+        return self.update(request, slug, partial=True)
+
+    def update(self, request: Request, slug: str, *, partial: bool) -> Response:
+        ad = owned_ad_or_error(request, slug)
+        payload = s.AdUpdateInput(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        requested_status = changes.pop("status", None)
+        ad = services.edit_ad(ad=ad, by=me(request), changes=changes,
+                              requested_status=requested_status)
+        fresh = selectors.get_visible_ad(slug=ad.slug, viewer=request.user)
+        return Response(render_ad(fresh or ad, request))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, slug: str) -> Response:
+        ad = owned_ad_or_error(request, slug)
+        services.delete_ad(ad=ad, by=me(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyAdsView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.AdOutput
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=list(AdStatus.values))])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        wanted = request.query_params.get("status")
+        if wanted is not None and wanted not in AdStatus.values:
+            raise FieldError("status", f'"{wanted}" is not a valid status.', "invalid_choice")
+        page = self.paginate_queryset(selectors.ads_of_owner(owner=me(request), status=wanted))
+        return self.get_paginated_response(render_ads(list(page or []), request))
+
+
+class SimilarAdsView(APIView):
+    @extend_schema(responses={200: s.AdOutput(many=True)},
+                   description="Up to 12 other active ads, same category first.")
+    def get(self, request: Request, slug: str) -> Response:
+        ad = selectors.get_visible_ad(slug=slug, viewer=request.user)
+        if ad is None or ad.status != AdStatus.ACTIVE:
+            raise NotFound()
+        return Response(render_ads(selectors.similar_ads(ad=ad, viewer=request.user), request))
+
+
+class AdImagesView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request={"multipart/form-data": s.ImageInput}, responses={201: s.ImageOutput},
+                   description=("JPEG, PNG or WebP by content; ≤ 10 MiB (else 413), ≤ 50 Mpx, "
+                                "at most 20 per ad. Stored re-encoded without metadata."))
+    def post(self, request: Request, slug: str) -> Response:
+        ad = owned_ad_or_error(request, slug)
+        payload = s.ImageInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        image = services.add_image(ad=ad, upload=payload.validated_data["image"], by=me(request))
+        body = s.ImageOutput(image, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class AdImageDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get_image(self, request: Request, slug: str, image_id: str) -> AdImage:
+        ad = owned_ad_or_error(request, slug)
+        image = AdImage.objects.filter(ad=ad, pk=int(image_id) if image_id.isdigit() else 0).first()
+        if image is None:
+            raise NotFound()
+        return image
+
+    @extend_schema(request=s.ImageOrderInput, responses={200: s.ImageOutput})
+    def patch(self, request: Request, slug: str, image_id: str) -> Response:
+        image = self.get_image(request, slug, image_id)
+        payload = s.ImageOrderInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        image = services.reorder_image(image=image, order=payload.validated_data["order"],
+                                       by=me(request))
+        return Response(s.ImageOutput(image, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, slug: str, image_id: str) -> Response:
+        image = self.get_image(request, slug, image_id)
+        services.delete_image(image=image, by=me(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FavoritesView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.FavoriteOutput
+
+    def get_queryset(self) -> QuerySet[Favorite]:
+        if getattr(self, "swagger_fake_view", False):
+            return Favorite.objects.none()
+        return selectors.favorites_of(user=me(self.request))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = list(self.paginate_queryset(self.get_queryset()) or [])
+        rendered = render_ads([favorite.ad for favorite in page], request)
+        results = [
+            {"id": favorite.pk, "ad": ad, "created_at": s.FavoriteOutput().fields["created_at"]
+             .to_representation(favorite.created_at)}
+            for favorite, ad in zip(page, rendered, strict=True)
+        ]
+        return self.get_paginated_response(results)
+
+    @extend_schema(
+        request=s.FavoriteInput,
+        responses={201: s.FavoriteOutput, 200: s.FavoriteOutput},
+        description="Adding twice answers 200 with the same favourite.",
+    )
+    def post(self, request: Request) -> Response:
+        payload = s.FavoriteInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ad = selectors.get_public_ad_by_id(ad_id=payload.validated_data["ad"], viewer=request.user)
+        if ad is None:
+            raise FieldError("ad", "This ad is not available.", "does_not_exist")
+        favorite, created = services.add_favorite(user=me(request), ad=ad)
+        ad = selectors.get_visible_ad(slug=ad.slug, viewer=request.user) or ad
+        body = {"id": favorite.pk, "ad": render_ad(ad, request),
+                "created_at": s.FavoriteOutput().fields["created_at"]
+                .to_representation(favorite.created_at)}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FavoriteDeleteView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, ad_id: str) -> Response:
+        try:
+            parsed = UUID(ad_id)
+        except ValueError as exc:
+            raise NotFound() from exc
+        if not services.remove_favorite(user=me(request), ad_id=parsed):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RevealPhoneView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.PhoneOutput},
+                   description=("The seller's phone number for a signed-in buyer; each reveal "
+                                "is counted on the ad (seller analytics). Not in API.md: an "
+                                "addition for the \u201cshow contact\u201d button."))
+    def post(self, request: Request, slug: str) -> Response:
+        ad = visible_ad_or_404(request, slug)
+        return Response({"phone": services.reveal_phone(ad=ad)})

@@ -1,0 +1,126 @@
+"""Ads, their photos and favourites.
+
+Which index serves which query (all partial on live, active ads unless said):
+- ad_public_feed_idx (promotion_tier DESC, published_at DESC, id): the default listing order.
+- ad_category_feed_idx (category, promotion_tier DESC, published_at DESC): listing filtered by
+  category (IN the category and its descendants).
+- ad_price_idx (price, id): ordering and ranges by price.
+- ad_attributes_gin (attributes jsonb_path_ops): exact attribute filters (`attributes @> {...}`).
+- ad_owner_idx (owner, created_at DESC), all statuses: my-ads.
+- ad_expiry_idx (expires_at) on active ads: the expiry sweep.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+
+from apps.common.models import TimeStampedModel, UUIDModel
+
+
+class AdStatus(models.TextChoices):
+    DRAFT = "draft"
+    PENDING = "pending"
+    ACTIVE = "active"
+    SOLD = "sold"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"
+
+
+class Condition(models.TextChoices):
+    NEW = "new"
+    USED = "used"
+    REFURBISHED = "refurbished"
+
+
+class ModerationReason(models.TextChoices):
+    CONTACT_DETAILS = "contact_details"
+    BANNED_WORD = "banned_word"
+    DUPLICATE = "duplicate"
+    PRICE_OUT_OF_RANGE = "price_out_of_range"
+    REPORTED = "reported"
+    STAFF = "staff"
+
+
+class PromotionTier(models.IntegerChoices):
+    NONE = 0
+    BOOST = 1
+    FEATURED = 2
+    VIP = 3
+
+
+LIVE_ACTIVE = Q(status=AdStatus.ACTIVE, deleted_at__isnull=True)
+
+
+class Ad(UUIDModel, TimeStampedModel):
+    slug = models.SlugField(max_length=160, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="ads")
+    category = models.ForeignKey("categories.Category", on_delete=models.PROTECT,
+                                 related_name="ads")
+    location = models.ForeignKey("locations.Location", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=5000, blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="KES")
+    negotiable = models.BooleanField(default=False)
+    condition = models.CharField(max_length=12, choices=Condition.choices, null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=AdStatus.choices, default=AdStatus.DRAFT)
+    moderation_reason = models.CharField(max_length=20, choices=ModerationReason.choices,
+                                         null=True, blank=True)
+    views_count = models.PositiveIntegerField(default=0)
+    favorites_count = models.PositiveIntegerField(default=0)
+    phone_reveals_count = models.PositiveIntegerField(default=0)
+    promotion_tier = models.PositiveSmallIntegerField(choices=PromotionTier.choices,
+                                                      default=PromotionTier.NONE)
+    promotion_until = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(models.F("promotion_tier").desc(), models.F("published_at").desc(), "id",
+                         name="ad_public_feed_idx", condition=LIVE_ACTIVE),
+            models.Index(models.F("category"), models.F("promotion_tier").desc(),
+                         models.F("published_at").desc(),
+                         name="ad_category_feed_idx", condition=LIVE_ACTIVE),
+            models.Index(fields=["price", "id"], name="ad_price_idx", condition=LIVE_ACTIVE),
+            GinIndex(fields=["attributes"], name="ad_attributes_gin",
+                     opclasses=["jsonb_path_ops"], condition=LIVE_ACTIVE),
+            models.Index(models.F("owner"), models.F("created_at").desc(), name="ad_owner_idx"),
+            models.Index(fields=["expires_at"], name="ad_expiry_idx", condition=LIVE_ACTIVE),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AdImage(TimeStampedModel):
+    ad = models.ForeignKey(Ad, on_delete=models.CASCADE, related_name="images")
+    file = models.ImageField(upload_to="ads/%Y/%m/", width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to="ads/thumbs/%Y/%m/", null=True, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["ad", "order", "id"], name="adimage_order_idx")]
+
+
+class Favorite(TimeStampedModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="favorites")
+    ad = models.ForeignKey(Ad, on_delete=models.CASCADE, related_name="favorited_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ad"], name="unique_favorite")]
+        indexes = [models.Index(models.F("user"), models.F("created_at").desc(),
+                                name="favorite_user_idx")]

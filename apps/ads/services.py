@@ -1,0 +1,363 @@
+"""Ad writes: create, edit, the lifecycle, photos, favourites, views and expiry."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.ads import status as lifecycle
+from apps.ads.models import Ad, AdImage, AdStatus, Favorite, ModerationReason
+from apps.ads.status import Actor
+from apps.categories import attribute_schema
+from apps.categories import services as category_services
+from apps.categories.models import Category
+from apps.common import dispatch
+from apps.common.audit import record_action
+from apps.common.errors import Conflict, FieldError
+from apps.common.images import sanitize_image
+from apps.users.models import User
+
+RESERVED_SLUGS = {"search", "favorites", "my-ads", "saved-searches"}
+REMODERATED_FIELDS = {"title", "description", "price", "category"}
+EDITABLE_FIELDS = ("title", "description", "category", "location", "price", "currency",
+                   "negotiable", "condition", "attributes")
+SLUG_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class InvalidTransition(Conflict):
+    default_code = "ad_invalid_transition"
+    default_detail = "The ad cannot move to that status from its current one."
+
+
+# --- creating and editing ---------------------------------------------------------------------
+
+
+def new_slug(title: str) -> str:
+    base = slugify(title)[:100].strip("-") or "ad"
+    suffix = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(6))
+    return f"{base}-{suffix}"  # the suffix keeps it unique and never a reserved word
+
+
+def check_category(category: Category) -> None:
+    if category.children.exists():
+        raise FieldError("category", "Choose a category without subcategories.", "invalid_choice")
+
+
+@transaction.atomic
+def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
+    category: Category = fields["category"]
+    check_category(category)
+    fields["attributes"] = attribute_schema.validate_ad_attributes(
+        category, fields.get("attributes") or {}
+    )
+    ad = Ad(owner=owner, slug=new_slug(fields["title"]), status=AdStatus.DRAFT, **fields)
+    ad.save()
+    record_action(ad, "ads.created", actor=owner)
+    if not draft:
+        ad = change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.OWNER, by=owner)
+    return ad
+
+
+@transaction.atomic
+def update_ad(*, ad: Ad, by: User, changes: dict[str, Any]) -> Ad:
+    """Apply the editable fields; a live ad whose title, description, price or category
+    changes goes back through moderation."""
+    ad = Ad.objects.select_for_update().get(pk=ad.pk)
+    edits = {
+        field: value for field, value in changes.items()
+        if field in EDITABLE_FIELDS and getattr(ad, field if field != "category" else "category_id")
+        != (value.pk if field == "category" else value)
+    }
+    if "category" in edits:
+        check_category(edits["category"])
+    category = edits.get("category", ad.category)
+    if "attributes" in changes or "category" in edits:
+        cleaned = attribute_schema.validate_ad_attributes(
+            category, changes.get("attributes", ad.attributes) or {}
+        )
+        if cleaned != ad.attributes:
+            edits["attributes"] = cleaned
+        else:
+            edits.pop("attributes", None)
+    if not edits:
+        return ad
+    if ad.status == AdStatus.ACTIVE and REMODERATED_FIELDS & edits.keys():
+        # Leave the live state first, so the counts move off the old category.
+        change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.SYSTEM, by=by,
+                         note="edited")
+        ad.refresh_from_db()
+    for field, value in edits.items():
+        setattr(ad, field, value)
+    ad.save(update_fields=[*edits.keys(), "updated_at"])
+    record_action(ad, "ads.edited", actor=by, data={"fields": sorted(edits)})
+    return ad
+
+
+@transaction.atomic
+def edit_ad(*, ad: Ad, by: User, changes: dict[str, Any], requested_status: str | None) -> Ad:
+    """PUT/PATCH: field edits and an optional status request, all or nothing."""
+    ad = update_ad(ad=ad, by=by, changes=changes)
+    if requested_status is not None:
+        ad = request_status(ad=ad, by=by, requested=requested_status)
+    return ad
+
+
+def request_status(*, ad: Ad, by: User, requested: str) -> Ad:
+    """The owner's PATCH {"status": ...}: same value is a no-op, unknown values 400, a known
+    value from a status it cannot follow 409."""
+    not_allowed = FieldError("status", f'"{requested}" is not a valid choice.', "invalid_choice")
+    try:
+        target = AdStatus(requested)
+    except ValueError as exc:
+        raise not_allowed from exc
+    if target == ad.status:
+        return ad
+    moves = lifecycle.OWNER_REQUESTS.get(target)
+    if moves is None:
+        raise not_allowed
+    if ad.status not in moves:
+        raise InvalidTransition()
+    return change_ad_status(ad_id=ad.pk, to=moves[AdStatus(ad.status)], actor=Actor.OWNER, by=by)
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
+
+
+def is_live(status: str, deleted_at: Any) -> bool:
+    return status == AdStatus.ACTIVE and deleted_at is None
+
+
+@transaction.atomic
+def change_ad_status(
+    *,
+    ad_id: UUID,
+    to: AdStatus,
+    actor: Actor,
+    by: User | None = None,
+    note: str = "",
+    reason: ModerationReason | None = None,
+) -> Ad:
+    """The only writer of Ad.status: checks the move, stamps dates, keeps counts, audits."""
+    ad = Ad.objects.select_for_update().get(pk=ad_id)
+    current = AdStatus(ad.status)
+    if ad.deleted_at is not None or not lifecycle.is_allowed(current, to, actor):
+        raise InvalidTransition()
+    now = timezone.now()
+    was_live = is_live(ad.status, ad.deleted_at)
+    ad.status = to
+    if to == AdStatus.ACTIVE:
+        ad.moderation_reason = None
+        if ad.published_at is None or ad.expires_at is None or ad.expires_at <= now:
+            ad.published_at = now  # first publication, or a renewal that bumps the ad
+            ad.expires_at = now + timedelta(days=settings.AD_LIFETIME_DAYS)
+            ad.expiry_warned_at = None
+    elif to in (AdStatus.PENDING, AdStatus.REJECTED, AdStatus.HIDDEN):
+        ad.moderation_reason = reason
+    elif to == AdStatus.DRAFT:
+        ad.moderation_reason = None
+    if to in (AdStatus.SOLD, AdStatus.EXPIRED, AdStatus.HIDDEN, AdStatus.DRAFT):
+        end_promotion(ad)
+    ad.save(update_fields=["status", "moderation_reason", "published_at", "expires_at",
+                           "expiry_warned_at", "promotion_tier", "promotion_until",
+                           "updated_at"])
+    adjust_live_counts(ad, was_live=was_live, now_live=is_live(ad.status, ad.deleted_at))
+    record_action(ad, f"ads.status.{to.value}", actor=by,
+                  data={"from": current.value, "actor": actor.value, "note": note,
+                        "reason": reason.value if reason else None})
+    if to == AdStatus.PENDING:
+        from apps.ads import tasks
+
+        dispatch.enqueue(tasks.moderate_ad, ad.pk)
+    return ad
+
+
+def end_promotion(ad: Ad) -> None:
+    ad.promotion_tier = 0
+    ad.promotion_until = None
+
+
+def adjust_live_counts(ad: Ad, *, was_live: bool, now_live: bool) -> None:
+    """Category ad_count and the owner's active_ads_count follow the ad in one transaction."""
+    if was_live == now_live:
+        return
+    delta = 1 if now_live else -1
+    category_services.adjust_ad_counts(category_id=ad.category_id, delta=delta)
+    User.objects.filter(pk=ad.owner_id).update(active_ads_count=F("active_ads_count") + delta)
+
+
+@transaction.atomic
+def delete_ad(*, ad: Ad, by: User) -> None:
+    """Soft delete: the row stays for conversations, reports and the audit log."""
+    ad = Ad.objects.select_for_update().get(pk=ad.pk)
+    if ad.deleted_at is not None:
+        return
+    was_live = is_live(ad.status, ad.deleted_at)
+    ad.deleted_at = timezone.now()
+    end_promotion(ad)
+    ad.save(update_fields=["deleted_at", "promotion_tier", "promotion_until", "updated_at"])
+    adjust_live_counts(ad, was_live=was_live, now_live=False)
+    record_action(ad, "ads.deleted", actor=by)
+
+
+def approve_after_checks(*, ad_id: UUID) -> Ad | None:
+    """The automatic moderation's verdict for a pending ad (rules arrive with moderation)."""
+    from apps.moderation import checks
+
+    ad = Ad.objects.filter(pk=ad_id, status=AdStatus.PENDING, deleted_at__isnull=True).first()
+    if ad is None:
+        return None
+    reason = checks.first_problem(ad)
+    if reason is not None:
+        with transaction.atomic():
+            locked = Ad.objects.select_for_update().get(pk=ad.pk)
+            locked.moderation_reason = reason
+            locked.save(update_fields=["moderation_reason", "updated_at"])
+            record_action(locked, "ads.moderation.held", data={"reason": reason})
+        return locked
+    return change_ad_status(ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
+                            note="automatic checks passed")
+
+
+def expire_due_ads(*, now: Any = None, limit: int = 500) -> int:
+    now = now or timezone.now()
+    due = list(
+        Ad.objects.filter(status=AdStatus.ACTIVE, deleted_at__isnull=True, expires_at__lte=now)
+        .order_by("expires_at").values_list("pk", flat=True)[:limit]
+    )
+    for ad_id in due:
+        try:
+            change_ad_status(ad_id=ad_id, to=AdStatus.EXPIRED, actor=Actor.SYSTEM, note="expired")
+        except InvalidTransition:
+            continue  # changed meanwhile
+    return len(due)
+
+
+def warn_expiring_ads(*, now: Any = None, limit: int = 500) -> int:
+    """One email per ad, 3 days before it expires."""
+    from apps.notifications import services as notifications
+
+    now = now or timezone.now()
+    soon = now + timedelta(days=settings.AD_EXPIRY_WARNING_DAYS)
+    sent = 0
+    with transaction.atomic():
+        ads = list(
+            Ad.objects.select_for_update(skip_locked=True)
+            .filter(status=AdStatus.ACTIVE, deleted_at__isnull=True, expiry_warned_at__isnull=True,
+                    expires_at__lte=soon, expires_at__gt=now)
+            .select_related("owner")[:limit]
+        )
+        for ad in ads:
+            notifications.queue_email(
+                to=ad.owner.email,
+                subject=f"Your ad \u201c{ad.title}\u201d expires soon",
+                body=(f"Your ad \u201c{ad.title}\u201d expires on {ad.expires_at:%Y-%m-%d}. "
+                      "Renew it from My ads to keep it online."),
+            )
+            ad.expiry_warned_at = now
+            ad.save(update_fields=["expiry_warned_at"])
+            sent += 1
+    return sent
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_image(*, ad: Ad, upload: UploadedFile, by: User) -> AdImage:
+    ad = Ad.objects.select_for_update().get(pk=ad.pk)
+    if ad.images.count() >= settings.MAX_IMAGES_PER_AD:
+        raise FieldError("image", f"An ad may have at most {settings.MAX_IMAGES_PER_AD} images.",
+                         "too_many_images")
+    clean = sanitize_image(upload, attr="image")
+    last = ad.images.aggregate(last=Max("order"))["last"]
+    image = AdImage(ad=ad, order=0 if last is None else last + 1)
+    image.file.save(clean.content.name, clean.content, save=False)
+    image.save()
+    record_action(ad, "ads.image.added", actor=by, data={"image": image.pk})
+    from apps.ads import tasks
+
+    dispatch.enqueue(tasks.make_thumbnail, image.pk)
+    return image
+
+
+@transaction.atomic
+def reorder_image(*, image: AdImage, order: int, by: User) -> AdImage:
+    image.order = order
+    image.save(update_fields=["order", "updated_at"])
+    return image
+
+
+@transaction.atomic
+def delete_image(*, image: AdImage, by: User) -> None:
+    files = [f for f in (image.file, image.thumbnail) if f]
+    storage_names = [(f.storage, f.name) for f in files]
+    record_action(image.ad, "ads.image.deleted", actor=by, data={"image": image.pk})
+    image.delete()
+
+    def remove_files() -> None:
+        for storage, name in storage_names:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
+
+
+def make_thumbnail(*, image_id: int) -> bool:
+    """Idempotent: an image that has its thumbnail is left alone."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    image = AdImage.objects.filter(pk=image_id).first()
+    if image is None or image.thumbnail:
+        return False
+    with image.file.open("rb") as handle, Image.open(handle) as source:
+        source.thumbnail((settings.THUMBNAIL_SIZE, settings.THUMBNAIL_SIZE))
+        buffer = io.BytesIO()
+        fmt = source.format or "JPEG"
+        source.save(buffer, fmt, quality=80)
+    name = image.file.name.rsplit("/", 1)[-1]
+    image.thumbnail.save(name, ContentFile(buffer.getvalue()), save=False)
+    AdImage.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name)
+    return True
+
+
+# --- favourites -------------------------------------------------------------------------------
+
+
+def add_favorite(*, user: User, ad: Ad) -> tuple[Favorite, bool]:
+    with transaction.atomic():
+        favorite, created = Favorite.objects.get_or_create(user=user, ad=ad)
+        if created:
+            Ad.objects.filter(pk=ad.pk).update(favorites_count=F("favorites_count") + 1)
+    return favorite, created
+
+
+@transaction.atomic
+def remove_favorite(*, user: User, ad_id: UUID) -> bool:
+    deleted, _ = Favorite.objects.filter(user=user, ad_id=ad_id).delete()
+    if deleted:
+        Ad.objects.filter(pk=ad_id, favorites_count__gt=0).update(
+            favorites_count=F("favorites_count") - 1
+        )
+    return deleted > 0
+
+
+# --- counters ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reveal_phone(*, ad: Ad) -> str | None:
+    Ad.objects.filter(pk=ad.pk).update(phone_reveals_count=F("phone_reveals_count") + 1)
+    return ad.owner.phone
+
