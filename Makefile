@@ -61,3 +61,14 @@ ci:
 
 clean: services-down
 	rm -rf var/
+
+# --- benchmark data (bench/): ADS ads in marketplace_bench_$(ADS), plans in bench/results/ ---
+ADS ?= 100000
+
+.PHONY: bench-data bench-explain
+
+bench-data: $(STAMP)
+	$(SERVICES) up && $(PY) bench/generate.py --ads $(ADS) $(BENCH_ARGS)
+
+bench-explain: $(STAMP)
+	$(SERVICES) up && $(PY) bench/explain.py --ads $(ADS)

@@ -1,5 +1,7 @@
-"""WebSocket routes of every app (the chat endpoint lands here with the messaging work)."""
+"""WebSocket routes of every app."""
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from apps.chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list[URLPattern] = [*chat_routes]

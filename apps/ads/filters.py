@@ -73,10 +73,9 @@ class AdFilter(filters.FilterSet):
         return queryset.exclude(pk__in=Ad.objects.filter(with_images).values("pk"))
 
     def filter_text(self, queryset: QuerySet[Ad], name: str, value: str) -> QuerySet[Ad]:
-        words = value.split()[:8]
-        for word in words:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
-        return queryset
+        from apps.search.backends import postgres
+
+        return postgres.filter_text(queryset, value)
 
     def filter_ordering(self, queryset: QuerySet[Ad], name: str, value: str) -> QuerySet[Ad]:
         return queryset.order_by(*ORDERINGS[value])
@@ -115,6 +114,9 @@ def filter_attributes(queryset: QuerySet[Ad], params: Any) -> QuerySet[Ad]:
 
 
 def parse_attribute_value(param: str, kind: str, raw: str) -> Any:
+    # PostgreSQL text and jsonb cannot hold NUL: refuse it here (400), never a DataError (500).
+    if "\x00" in raw:
+        raise invalid(param, "Null characters are not allowed.")
     if kind == "bool":
         if raw not in ("true", "false"):
             raise invalid(param, "Use true or false.")
@@ -126,7 +128,10 @@ def parse_attribute_value(param: str, kind: str, raw: str) -> Any:
             raise invalid(param, "Enter a whole number.") from None
     if kind == "decimal":
         try:
-            return Decimal(raw)
+            number = Decimal(raw)
         except InvalidOperation:
             raise invalid(param, "Enter a number.") from None
+        if not number.is_finite():  # NaN, Infinity: no number to compare with
+            raise invalid(param, "Enter a number.")
+        return number
     return raw

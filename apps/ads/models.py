@@ -1,7 +1,8 @@
 """Ads, their photos and favourites.
 
 Which index serves which query (all partial on live, active ads unless said):
-- ad_public_feed_idx (promotion_tier DESC, published_at DESC, id): the default listing order.
+- ad_public_feed_idx (promotion_tier DESC, published_at DESC, id DESC): the default listing
+  order, read in index order with no sort (page 1 at 1M ads: 0.33 ms, bench/results/).
 - ad_category_feed_idx (category, promotion_tier DESC, published_at DESC): listing filtered by
   category (IN the category and its descendants).
 - ad_price_idx (price, id): ordering and ranges by price.
@@ -86,15 +87,16 @@ class Ad(UUIDModel, TimeStampedModel):
 
     class Meta:
         indexes = [
-            models.Index(models.F("promotion_tier").desc(), models.F("published_at").desc(), "id",
-                         name="ad_public_feed_idx", condition=LIVE_ACTIVE),
+            models.Index(models.F("promotion_tier").desc(), models.F("published_at").desc(),
+                         models.F("id").desc(), name="ad_public_feed_idx", condition=LIVE_ACTIVE),
             models.Index(models.F("category"), models.F("promotion_tier").desc(),
-                         models.F("published_at").desc(),
+                         models.F("published_at").desc(), models.F("id").desc(),
                          name="ad_category_feed_idx", condition=LIVE_ACTIVE),
             models.Index(fields=["price", "id"], name="ad_price_idx", condition=LIVE_ACTIVE),
             GinIndex(fields=["attributes"], name="ad_attributes_gin",
                      opclasses=["jsonb_path_ops"], condition=LIVE_ACTIVE),
-            models.Index(models.F("owner"), models.F("created_at").desc(), name="ad_owner_idx"),
+            models.Index(models.F("owner"), models.F("created_at").desc(), models.F("id").desc(),
+                         name="ad_owner_idx"),
             models.Index(fields=["expires_at"], name="ad_expiry_idx", condition=LIVE_ACTIVE),
         ]
 

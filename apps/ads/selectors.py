@@ -73,11 +73,18 @@ def favorited_ids(*, user: User | Any, ad_ids: list[UUID]) -> set[UUID]:
 
 
 def favorites_of(*, user: User) -> QuerySet[Favorite]:
-    ads = with_relations(Ad.objects.all())
+    """The user's favourites whose ad is public to them: active, and not across a block."""
+    queryset = Favorite.objects.filter(user=user, ad__status=AdStatus.ACTIVE,
+                                       ad__deleted_at__isnull=True)
+    hidden_owners = user_selectors.blocked_user_ids(user=user)
+    if hidden_owners:
+        queryset = queryset.exclude(ad__owner_id__in=hidden_owners)
+    # The ad comes with the favourite (select_related); its images need their own prefetch:
+    # a Prefetch("ad", ...) is skipped for an already joined ad, images and all (N+1).
     return (
-        Favorite.objects.filter(user=user, ad__status=AdStatus.ACTIVE, ad__deleted_at__isnull=True)
+        queryset
         .select_related("ad__category", "ad__location", "ad__owner__location")
-        .prefetch_related(Prefetch("ad", queryset=ads))
+        .prefetch_related(Prefetch("ad__images", queryset=AdImage.objects.order_by("order", "id")))
         .order_by("-created_at", "-id")
     )
 

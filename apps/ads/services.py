@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +27,10 @@ from apps.common import dispatch
 from apps.common.audit import record_action
 from apps.common.errors import Conflict, FieldError
 from apps.common.images import sanitize_image
+from apps.search import services as search_services
 from apps.users.models import User
 
+logger = logging.getLogger(__name__)
 RESERVED_SLUGS = {"search", "favorites", "my-ads", "saved-searches"}
 REMODERATED_FIELDS = {"title", "description", "price", "category"}
 EDITABLE_FIELDS = ("title", "description", "category", "location", "price", "currency",
@@ -96,9 +100,15 @@ def update_ad(*, ad: Ad, by: User, changes: dict[str, Any]) -> Ad:
         change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.SYSTEM, by=by,
                          note="edited")
         ad.refresh_from_db()
+    old_price = ad.price
     for field, value in edits.items():
         setattr(ad, field, value)
     ad.save(update_fields=[*edits.keys(), "updated_at"])
+    if "price" in edits and edits["price"] < old_price:
+        from apps.ads import tasks
+
+        dispatch.enqueue(tasks.notify_price_drop, ad.pk, str(old_price))
+    search_services.schedule_sync(ad_ids=[ad.pk])
     record_action(ad, "ads.edited", actor=by, data={"fields": sorted(edits)})
     return ad
 
@@ -146,8 +156,12 @@ def change_ad_status(
     by: User | None = None,
     note: str = "",
     reason: ModerationReason | None = None,
+    moderate: bool = True,
 ) -> Ad:
-    """The only writer of Ad.status: checks the move, stamps dates, keeps counts, audits."""
+    """The only writer of Ad.status: checks the move, stamps dates, keeps counts, audits.
+
+    A move to pending queues the automatic checks unless `moderate` is False (held by reports:
+    only staff release it)."""
     ad = Ad.objects.select_for_update().get(pk=ad_id)
     current = AdStatus(ad.status)
     if ad.deleted_at is not None or not lifecycle.is_allowed(current, to, actor):
@@ -171,10 +185,11 @@ def change_ad_status(
                            "expiry_warned_at", "promotion_tier", "promotion_until",
                            "updated_at"])
     adjust_live_counts(ad, was_live=was_live, now_live=is_live(ad.status, ad.deleted_at))
+    search_services.schedule_sync(ad_ids=[ad.pk])
     record_action(ad, f"ads.status.{to.value}", actor=by,
                   data={"from": current.value, "actor": actor.value, "note": note,
                         "reason": reason.value if reason else None})
-    if to == AdStatus.PENDING:
+    if to == AdStatus.PENDING and moderate:
         from apps.ads import tasks
 
         dispatch.enqueue(tasks.moderate_ad, ad.pk)
@@ -206,6 +221,7 @@ def delete_ad(*, ad: Ad, by: User) -> None:
     end_promotion(ad)
     ad.save(update_fields=["deleted_at", "promotion_tier", "promotion_until", "updated_at"])
     adjust_live_counts(ad, was_live=was_live, now_live=False)
+    search_services.schedule_sync(ad_ids=[ad.pk])
     record_action(ad, "ads.deleted", actor=by)
 
 
@@ -213,10 +229,17 @@ def approve_after_checks(*, ad_id: UUID) -> Ad | None:
     """The automatic moderation's verdict for a pending ad (rules arrive with moderation)."""
     from apps.moderation import checks
 
-    ad = Ad.objects.filter(pk=ad_id, status=AdStatus.PENDING, deleted_at__isnull=True).first()
+    # A suspended owner's ad waits (the stuck-ads sweep checks it once they are unsuspended).
+    ad = Ad.objects.filter(pk=ad_id, status=AdStatus.PENDING, deleted_at__isnull=True,
+                           moderation_reason__isnull=True, owner__is_suspended=False,
+                           ).select_related("category").first()
     if ad is None:
         return None
-    reason = checks.first_problem(ad)
+    try:
+        reason = checks.first_problem(ad)
+    except Exception:  # a broken rule must never approve an ad: it stays pending
+        logger.exception("automatic moderation failed for ad %s", ad.pk)
+        return ad
     if reason is not None:
         with transaction.atomic():
             locked = Ad.objects.select_for_update().get(pk=ad.pk)
@@ -287,6 +310,7 @@ def add_image(*, ad: Ad, upload: UploadedFile, by: User) -> AdImage:
     from apps.ads import tasks
 
     dispatch.enqueue(tasks.make_thumbnail, image.pk)
+    search_services.schedule_sync(ad_ids=[ad.pk])  # `has_images` is indexed (external search)
     return image
 
 
@@ -302,7 +326,9 @@ def delete_image(*, image: AdImage, by: User) -> None:
     files = [f for f in (image.file, image.thumbnail) if f]
     storage_names = [(f.storage, f.name) for f in files]
     record_action(image.ad, "ads.image.deleted", actor=by, data={"image": image.pk})
+    ad_id = image.ad_id
     image.delete()
+    search_services.schedule_sync(ad_ids=[ad_id])  # `has_images` is indexed (external search)
 
     def remove_files() -> None:
         for storage, name in storage_names:
@@ -351,6 +377,28 @@ def remove_favorite(*, user: User, ad_id: UUID) -> bool:
             favorites_count=F("favorites_count") - 1
         )
     return deleted > 0
+
+
+def notify_price_drop(*, ad_id: UUID, old_price: str) -> int:
+    """Email everyone who favourited the ad (but its owner) that its price went down."""
+    from apps.notifications import services as notifications
+
+    ad = Ad.objects.filter(pk=ad_id, status=AdStatus.ACTIVE, deleted_at__isnull=True).first()
+    if ad is None:
+        return 0
+    emails = list(
+        Favorite.objects.filter(ad=ad, user__is_active=True, user__is_suspended=False)
+        .exclude(user_id=ad.owner_id).values_list("user__email", flat=True)
+    )
+    with transaction.atomic():
+        for email in emails:
+            notifications.queue_email(
+                to=email,
+                subject=f"Price drop: {ad.title}",
+                body=(f"\u201c{ad.title}\u201d, in your favourites, now costs KES "
+                      f"{ad.price:,.2f} (was KES {Decimal(old_price):,.2f}).\n/api/ads/{ad.slug}/"),
+            )
+    return len(emails)
 
 
 # --- counters ---------------------------------------------------------------------------------

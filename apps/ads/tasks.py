@@ -23,7 +23,8 @@ def moderate_stuck_ads() -> int:
 
     cutoff = timezone.now() - timedelta(minutes=1)
     stuck = Ad.objects.filter(status=AdStatus.PENDING, moderation_reason__isnull=True,
-                              deleted_at__isnull=True, updated_at__lt=cutoff)
+                              deleted_at__isnull=True, updated_at__lt=cutoff,
+                              owner__is_suspended=False)
     ids = list(stuck.values_list("pk", flat=True)[:500])
     for ad_id in ids:
         moderate_ad.apply_async(args=(str(ad_id),))
@@ -69,3 +70,10 @@ def flush_view_counts() -> int:
     from apps.ads import views_counter
 
     return views_counter.flush_view_counts()
+
+
+@shared_task(acks_late=True)
+def notify_price_drop(ad_id: str, old_price: str) -> int:
+    from apps.ads import services
+
+    return services.notify_price_drop(ad_id=ad_id, old_price=old_price)  # type: ignore[arg-type]

@@ -356,3 +356,59 @@ def block_user(*, blocker: User, blocked_id: Any) -> tuple[Block, bool]:
 def unblock_user(*, blocker: User, blocked_id: Any) -> bool:
     deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     return deleted > 0
+
+
+# --- sanctions --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def suspend_user(*, user: User, by: User | None, note: str = "") -> list[str]:
+    """Suspend: no login, tokens revoked, open sockets closed, live ads hidden (and only those
+    come back on unsuspension). Returns the ids of the ads hidden."""
+    from apps.ads import services as ad_services
+    from apps.ads.models import Ad, AdStatus, ModerationReason
+    from apps.ads.status import Actor
+    from apps.common import dispatch
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_suspended:
+        return []
+    user.is_suspended = True
+    user.suspended_at = timezone.now()
+    user.save(update_fields=["is_suspended", "suspended_at"])
+    hidden: list[str] = []
+    live = Ad.objects.filter(owner=user, status=AdStatus.ACTIVE, deleted_at__isnull=True)
+    for ad_id in live.values_list("pk", flat=True):
+        ad_services.change_ad_status(ad_id=ad_id, to=AdStatus.HIDDEN, actor=Actor.SYSTEM,
+                                     by=by, note="owner suspended",
+                                     reason=ModerationReason.STAFF)
+        hidden.append(str(ad_id))
+    revoke_refresh_tokens(user=user)
+    record_action(user, "users.suspended", actor=by, data={"hidden_ads": hidden, "note": note})
+    dispatch.publish(f"user.{user.pk}", {"type": "chat.close", "code": 4403})
+    return hidden
+
+
+@transaction.atomic
+def unsuspend_user(*, user: User, by: User | None) -> list[str]:
+    from apps.ads import services as ad_services
+    from apps.ads.models import Ad, AdStatus
+    from apps.ads.status import Actor
+    from apps.common.models import AuditEntry
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_suspended:
+        return []
+    user.is_suspended = False
+    user.suspended_at = None
+    user.save(update_fields=["is_suspended", "suspended_at"])
+    last = (AuditEntry.objects.filter(action="users.suspended", target_type="users.user",
+                                      target_id=str(user.pk)).order_by("-id").first())
+    restored: list[str] = []
+    for ad_id in (last.data.get("hidden_ads", []) if last else []):
+        if Ad.objects.filter(pk=ad_id, status=AdStatus.HIDDEN, deleted_at__isnull=True).exists():
+            ad_services.change_ad_status(ad_id=ad_id, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
+                                         by=by, note="owner unsuspended")
+            restored.append(ad_id)
+    record_action(user, "users.unsuspended", actor=by, data={"restored_ads": restored})
+    return restored

@@ -78,6 +78,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/marketplace")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].setdefault("OPTIONS", {})
+# Typo tolerance: "iphnoe" must still find "iPhone" (see apps/search/migrations/0001).
+DATABASES["default"]["OPTIONS"]["options"] = "-c pg_trgm.word_similarity_threshold=0.4"
 DATABASES["default"]["OPTIONS"]["pool"] = {
     "min_size": env.int("DB_POOL_MIN", default=1),
     "max_size": env.int("DB_POOL_MAX", default=16),
@@ -144,6 +146,7 @@ DEFAULT_THROTTLE_RATES: dict[str, str | None] = {
     "password_reset": "1000/h",
     "ad_posting": "1000/h",
     "resend": "1/m",
+    "message_send": "60/m",
 }
 
 REST_FRAMEWORK = {
@@ -295,6 +298,11 @@ AD_LIFETIME_DAYS = env.int("AD_LIFETIME_DAYS", default=30)
 AD_EXPIRY_WARNING_DAYS = 3
 MAX_IMAGES_PER_AD = 20
 THUMBNAIL_SIZE = 400
+SEARCH_BACKEND = env(
+    "SEARCH_BACKEND", default="apps.search.backends.postgres.PostgresSearchBackend"
+)
+ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", default="")
+ELASTICSEARCH_INDEX = env("ELASTICSEARCH_INDEX", default="marketplace-ads")
 CELERY_BEAT_SCHEDULE.update(
     {
         "expire-due-ads": {"task": "apps.ads.tasks.expire_due_ads", "schedule": 60.0},
@@ -304,5 +312,33 @@ CELERY_BEAT_SCHEDULE.update(
         "thumbnail-missing-images": {
             "task": "apps.ads.tasks.thumbnail_missing_images", "schedule": 300.0,
         },
+    }
+)
+CELERY_BEAT_SCHEDULE["saved-search-digests"] = {
+    "task": "apps.search.tasks.send_saved_search_digests",
+    "schedule": 86400.0,
+}
+REPORT_HIDE_THRESHOLD = env.int("REPORT_HIDE_THRESHOLD", default=3)
+
+# --- payments ---------------------------------------------------------------------------------
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="sandbox")  # what boosts use
+PAYMENT_PROVIDERS: list[str] = env.list("PAYMENT_PROVIDERS", default=[PAYMENT_PROVIDER])
+PAYMENT_SANDBOX_SECRET = env("PAYMENT_SANDBOX_SECRET", default="sandbox-local-secret")
+PAYMENT_SANDBOX_DELAY = 2
+PAYMENT_PENDING_TIMEOUT_MINUTES = 30
+MPESA_BASE_URL = env("MPESA_BASE_URL", default="https://sandbox.safaricom.co.ke")
+MPESA_CONSUMER_KEY = env("MPESA_CONSUMER_KEY", default="")
+MPESA_CONSUMER_SECRET = env("MPESA_CONSUMER_SECRET", default="")
+MPESA_SHORTCODE = env("MPESA_SHORTCODE", default="174379")
+MPESA_PASSKEY = env("MPESA_PASSKEY", default="")
+MPESA_CALLBACK_BASE_URL = env("MPESA_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
+MPESA_CALLBACK_TOKEN = env("MPESA_CALLBACK_TOKEN", default="")
+MPESA_CALLBACK_IPS: list[str] = env.list("MPESA_CALLBACK_IPS", default=[])
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "query-stale-payments": {"task": "apps.payments.tasks.query_stale_payments",
+                                 "schedule": 60.0},
+        "end-expired-promotions": {"task": "apps.payments.tasks.end_expired_promotions",
+                                   "schedule": 30.0},
     }
 )

@@ -42,3 +42,8 @@ THROTTLE_RATES = _throttle_rates(
         "ad_posting": "50/h",
     }
 )
+
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="mpesa")
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=[PAYMENT_PROVIDER])
+PAYMENT_SANDBOX_SECRET = env("PAYMENT_SANDBOX_SECRET", default="")  # empty: sandbox refused
+MPESA_BASE_URL = env("MPESA_BASE_URL", default="https://api.safaricom.co.ke")

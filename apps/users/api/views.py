@@ -36,6 +36,30 @@ PROFILE_EXAMPLE = OpenApiExample(
 )
 
 
+PUBLIC_PROFILE_EXAMPLE = OpenApiExample(
+    "Public profile",
+    value={
+        "id": "5b0b3c9e-8f0e-4a57-9a8a-3f8c2f5e9b11", "display_name": "Amani W.",
+        "avatar": None, "bio": "Genuine phones and laptops, Westlands.",
+        "location": {"id": 12, "slug": "westlands", "name": "Westlands"},
+        "member_since": "2025-01-31T09:15:00Z", "email_verified": True,
+        "phone_verified": True, "rating_average": 4.67, "rating_count": 3,
+        "active_ads_count": 5,
+    },
+    response_only=True,
+)
+PROFILE_UPDATE_EXAMPLE = OpenApiExample(
+    "Update", request_only=True,
+    value={"first_name": "Amani", "bio": "Genuine phones and laptops.", "location": 12},
+)
+REFRESH_EXAMPLE = OpenApiExample("Refresh token", request_only=True,
+                                 value={"refresh": "eyJhbGciOiJIUzI1NiIs..."})
+TOKENS_EXAMPLE = OpenApiExample(
+    "Tokens", response_only=True,
+    value={"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."},
+)
+
+
 def me(request: Request) -> User:
     """The signed-in user (views that call this require IsAuthenticated)."""
     return cast(User, request.user)
@@ -113,6 +137,7 @@ class TokenRefreshView(SimpleJWTRefreshView):
         request=s.RefreshInput,
         responses={200: s.TokenPairOutput},
         description="Rotates the refresh token; the old one is blacklisted.",
+        examples=[REFRESH_EXAMPLE, TOKENS_EXAMPLE],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
@@ -121,7 +146,9 @@ class TokenRefreshView(SimpleJWTRefreshView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.RefreshInput, responses={204: None})
+    @extend_schema(request=s.RefreshInput, responses={204: None}, examples=[REFRESH_EXAMPLE],
+                   description=("Blacklists this refresh token. Not the caller's, malformed or "
+                                "expired: 400 `token_not_valid`; already blacklisted: 204."))
     def post(self, request: Request) -> Response:
         payload = s.RefreshInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -166,6 +193,11 @@ class ResendView(APIView):
         request=s.ResendInput,
         responses={202: s.DetailOutput},
         description="One resend per user and channel per 60 s (scope `resend`), else 429.",
+        examples=[
+            OpenApiExample("Email", value={"channel": "email"}, request_only=True),
+            OpenApiExample("Sent", value={"detail": "A new code was sent to your email."},
+                           response_only=True, status_codes=["202"]),
+        ],
     )
     def post(self, request: Request) -> Response:
         payload = s.ResendInput(data=request.data)
@@ -191,6 +223,7 @@ class ProfileView(APIView):
     @extend_schema(
         request={"application/json": s.ProfileInput, "multipart/form-data": s.ProfileInput},
         responses={200: s.OwnProfileOutput},
+        examples=[PROFILE_UPDATE_EXAMPLE, PROFILE_EXAMPLE],
         description=(
             "Writable: first_name, last_name, email, phone, bio, location (id), avatar "
             "(multipart; null removes). A new email or phone resets its verified flag and "
@@ -203,6 +236,7 @@ class ProfileView(APIView):
     @extend_schema(
         request={"application/json": s.ProfileInput, "multipart/form-data": s.ProfileInput},
         responses={200: s.OwnProfileOutput},
+        examples=[PROFILE_UPDATE_EXAMPLE, PROFILE_EXAMPLE],
     )
     def patch(self, request: Request) -> Response:
         return self.update(request)
@@ -218,7 +252,7 @@ class ProfileView(APIView):
 
 
 class PublicProfileView(APIView):
-    @extend_schema(responses={200: s.PublicProfileOutput})
+    @extend_schema(responses={200: s.PublicProfileOutput}, examples=[PUBLIC_PROFILE_EXAMPLE])
     def get(self, request: Request, user_id: str) -> Response:
         user = selectors.get_public_user(user_id=user_id)
         if user is None:
@@ -230,8 +264,12 @@ class PasswordResetView(APIView):
     throttle_classes = SCOPED_IP
     throttle_scope = "password_reset"
 
-    @extend_schema(request=s.PasswordResetInput, responses={200: s.DetailOutput},
-                   description="Same answer for any address; an account gets a 6-digit code.")
+    @extend_schema(
+        request=s.PasswordResetInput, responses={200: s.DetailOutput},
+        description="Same answer for any address; an account gets a 6-digit code.",
+        examples=[OpenApiExample("Request", value={"email": "amani@example.com"},
+                                 request_only=True)],
+    )
     def post(self, request: Request) -> Response:
         payload = s.PasswordResetInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -243,8 +281,14 @@ class PasswordResetConfirmView(APIView):
     throttle_classes = SCOPED_IP
     throttle_scope = "password_reset"
 
-    @extend_schema(request=s.PasswordResetConfirmInput, responses={200: s.DetailOutput},
-                   description="Revokes all the user's refresh tokens.")
+    @extend_schema(
+        request=s.PasswordResetConfirmInput, responses={200: s.DetailOutput},
+        description="Revokes all the user's refresh tokens.",
+        examples=[OpenApiExample(
+            "Confirm", request_only=True,
+            value={"email": "amani@example.com", "code": "482913",
+                   "new_password": "another long passphrase"})],
+    )
     def post(self, request: Request) -> Response:
         payload = s.PasswordResetConfirmInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -255,8 +299,16 @@ class PasswordResetConfirmView(APIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.PasswordChangeInput, responses={200: s.TokenPairOutput},
-                   description="Returns new tokens; older refresh tokens are revoked.")
+    @extend_schema(
+        request=s.PasswordChangeInput, responses={200: s.TokenPairOutput},
+        description="Returns new tokens; older refresh tokens are revoked.",
+        examples=[
+            OpenApiExample("Change", request_only=True,
+                           value={"old_password": "a long passphrase",
+                                  "new_password": "another long passphrase"}),
+            TOKENS_EXAMPLE,
+        ],
+    )
     def post(self, request: Request) -> Response:
         payload = s.PasswordChangeInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -267,8 +319,12 @@ class PasswordChangeView(APIView):
 class BlockView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.BlockInput, responses={201: s.BlockOutput, 200: s.BlockOutput},
-                   description="Blocking twice answers 200 with the same block.")
+    @extend_schema(
+        request=s.BlockInput, responses={201: s.BlockOutput, 200: s.BlockOutput},
+        description="Blocking twice answers 200 with the same block.",
+        examples=[OpenApiExample("Block", request_only=True,
+                                 value={"user": "5b0b3c9e-8f0e-4a57-9a8a-3f8c2f5e9b11"})],
+    )
     def post(self, request: Request) -> Response:
         payload = s.BlockInput(data=request.data)
         payload.is_valid(raise_exception=True)

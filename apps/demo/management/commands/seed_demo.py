@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from apps.ads.demo import seed_ads
 from apps.categories.demo import seed_categories
 from apps.locations.demo import seed_locations
+from apps.payments.demo import seed_plans
 from apps.users.demo import seed_users
 
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
         categories = seed_categories()
         sellers = seed_users()
         ads = seed_ads(sellers)
+        plans = seed_plans()
         self.stdout.write(
             f"demo data ready: {towns} new towns, {categories} new categories, "
-            f"{len(sellers)} demo sellers, {ads} new ads"
+            f"{len(sellers)} demo sellers, {ads} new ads, {plans} new plans"
         )

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.chat.models import Conversation
+from apps.users.api.serializers import PublicProfileOutput
+
+
+class MessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation = serializers.UUIDField(source="conversation_id")
+    sender = serializers.UUIDField(source="sender_id")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    client_id = serializers.CharField(allow_null=True)
+
+
+class ConversationAdOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    def get_thumbnail_url(self, ad: Any) -> str | None:
+        images = list(ad.images.all())  # prefetched, ordered
+        if not images:
+            return None
+        picture = images[0].thumbnail or images[0].file
+        request = self.context.get("request")
+        return request.build_absolute_uri(picture.url) if request else picture.url
+
+
+class ConversationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    ad = ConversationAdOutput()
+    other_party = serializers.SerializerMethodField()
+    last_message = MessageOutput(allow_null=True)
+    unread_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_other_party(self, conversation: Conversation) -> dict[str, Any]:
+        request = self.context["request"]
+        other = (conversation.seller if request.user.pk == conversation.buyer_id
+                 else conversation.buyer)
+        return dict(PublicProfileOutput(other, context=self.context).data)
+
+
+class StartConversationInput(serializers.Serializer):
+    ad = serializers.CharField(max_length=64)
+    message = serializers.CharField(max_length=5000)
+    client_id = serializers.CharField(max_length=64, required=False)
+
+
+class MessageInput(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    client_id = serializers.CharField(max_length=64, required=False)
+
+
+class UnreadCountOutput(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+
+
+class TicketOutput(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
