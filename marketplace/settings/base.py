@@ -314,6 +314,11 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+CELERY_BEAT_SCHEDULE["reconcile-search-index"] = {
+    "task": "apps.search.tasks.reconcile_index",
+    "schedule": 300.0,
+    "kwargs": {"minutes": 15},
+}
 CELERY_BEAT_SCHEDULE["saved-search-digests"] = {
     "task": "apps.search.tasks.send_saved_search_digests",
     "schedule": 86400.0,
