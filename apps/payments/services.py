@@ -45,6 +45,11 @@ def mpesa_phone(raw: str | None, user: User) -> str:
     return phone
 
 
+def mpesa_billable(plan: Plan) -> bool:
+    """M-Pesa collects whole Kenyan shillings: anything else would be billed another amount."""
+    return plan.currency == "KES" and plan.price == plan.price.to_integral_value()
+
+
 def start_boost(*, user: User, ad: Ad, plan_code: str, phone: str | None = None) -> Payment:
     """Create a pending payment for the plan and ask the provider to collect it."""
     plan = Plan.objects.filter(code=plan_code, is_active=True).first()
@@ -55,6 +60,8 @@ def start_boost(*, user: User, ad: Ad, plan_code: str, phone: str | None = None)
     if not plan_available(plan, ad.category):
         raise FieldError("plan", "This plan is not offered in the ad's category.", "invalid")
     provider_name = settings.PAYMENT_PROVIDER
+    if provider_name == "mpesa" and not mpesa_billable(plan):
+        raise FieldError("plan", "This plan cannot be paid with M-Pesa.", "invalid")
     payment_phone = mpesa_phone(phone, user) if provider_name == "mpesa" else (phone or "")
     with transaction.atomic():
         payment = Payment.objects.create(user=user, ad=ad, plan=plan, amount=plan.price,
