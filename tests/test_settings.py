@@ -59,7 +59,7 @@ def test_environment_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Scopes the contract does not list, added by later work (documented in the README).
-EXTRA_SCOPES = {"message_send": "60/m"}
+EXTRA_SCOPES = {"message_send": "60/m", "report": "1000/h"}
 
 
 def test_local_defaults_match_the_contract() -> None:
@@ -93,6 +93,7 @@ def test_production_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch)
     assert prod.THROTTLE_RATES == {  # type: ignore[attr-defined]
         "anon": "3000/h", "user": "10000/h", "register": "20/h", "login": "100/h",
         "password_reset": "20/h", "ad_posting": "50/h", "resend": "1/m", **EXTRA_SCOPES,
+        "report": "20/h",
     }
 
 

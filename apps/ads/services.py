@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import secrets
 import string
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.ads import status as lifecycle
-from apps.ads.models import Ad, AdImage, AdStatus, Favorite, ModerationReason
+from apps.ads.models import DAILY_COUNTERS, Ad, AdImage, AdStatus, Favorite, ModerationReason
 from apps.ads.status import Actor
 from apps.categories import attribute_schema
 from apps.categories import services as category_services
@@ -366,6 +366,7 @@ def add_favorite(*, user: User, ad: Ad) -> tuple[Favorite, bool]:
         favorite, created = Favorite.objects.get_or_create(user=user, ad=ad)
         if created:
             Ad.objects.filter(pk=ad.pk).update(favorites_count=F("favorites_count") + 1)
+            bump_daily_stats(ad_id=ad.pk, favorites=1)
     return favorite, created
 
 
@@ -376,6 +377,7 @@ def remove_favorite(*, user: User, ad_id: UUID) -> bool:
         Ad.objects.filter(pk=ad_id, favorites_count__gt=0).update(
             favorites_count=F("favorites_count") - 1
         )
+        bump_daily_stats(ad_id=ad_id, favorites=-1)  # the day's favourites are net adds
     return deleted > 0
 
 
@@ -407,5 +409,49 @@ def notify_price_drop(*, ad_id: UUID, old_price: str) -> int:
 @transaction.atomic
 def reveal_phone(*, ad: Ad) -> str | None:
     Ad.objects.filter(pk=ad.pk).update(phone_reveals_count=F("phone_reveals_count") + 1)
+    bump_daily_stats(ad_id=ad.pk, phone_reveals=1)
     return ad.owner.phone
 
+
+# --- daily stats (the seller's analytics, models.AdDailyStats) ---------------------------------
+
+# One statement, no read before the write: concurrent writers of the same (ad, day) wait for
+# each other on that one row (for the rest of their transaction), never on a row lock taken
+# per event up front. Selecting from ads_ad skips an ad that no longer exists (no FK error)
+# and lets the caller exclude the ad's owner without a query of its own.
+_UPSERT_DAILY_STATS = """
+    INSERT INTO ads_addailystats (ad_id, date, views, phone_reveals, favorites, messages)
+    SELECT ads_ad.id, %(day)s, %(views)s, %(phone_reveals)s, %(favorites)s, %(messages)s
+    FROM ads_ad WHERE ads_ad.id = %(ad_id)s AND ads_ad.owner_id IS DISTINCT FROM %(not_owner)s
+    ON CONFLICT (ad_id, date) DO UPDATE SET
+        views = ads_addailystats.views + excluded.views,
+        phone_reveals = ads_addailystats.phone_reveals + excluded.phone_reveals,
+        favorites = ads_addailystats.favorites + excluded.favorites,
+        messages = ads_addailystats.messages + excluded.messages
+"""
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def bump_daily_stats(*, ad_id: UUID, day: date | None = None, not_owner: Any = None,
+                     **increments: int) -> None:
+    """Add `increments` (views, phone_reveals, favorites, messages) to the ad's row for the
+    UTC day (today by default) in one upsert; with `not_owner`, only if that user does not
+    own the ad. Views come in batches from views_counter.flush_view_counts instead."""
+    unknown = set(increments) - set(DAILY_COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown daily counters: {sorted(unknown)}")
+    params: dict[str, Any] = {name: increments.get(name, 0) for name in DAILY_COUNTERS}
+    params.update(ad_id=ad_id, day=day or utc_today(), not_owner=not_owner)
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT_DAILY_STATS, params)
+
+
+def count_message(*, ad_id: UUID, sender_id: Any) -> None:
+    """Chat's hook (chat.services.store_message, for each new message, resends aside): the
+    seller received a message about the ad, so it counts unless the sender owns the ad. Every
+    such message counts, not only a buyer's first: follow-ups are interest too, and it costs
+    no query to find out whether one is the first."""
+    bump_daily_stats(ad_id=ad_id, not_owner=sender_id, messages=1)

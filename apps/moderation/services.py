@@ -123,6 +123,12 @@ def hide_reported_ad(*, report: Report, staff: User) -> None:
     if ad is not None and ad.status in (AdStatus.ACTIVE, AdStatus.PENDING):
         ad_services.change_ad_status(ad_id=ad.pk, to=AdStatus.HIDDEN, actor=Actor.STAFF,
                                      by=staff, note="report", reason=ModerationReason.STAFF)
+    elif ad is not None and ad.status == AdStatus.HIDDEN:
+        # Already hidden (its owner is suspended): record the staff decision, so ending the
+        # suspension (apps.users.services.unsuspend_user) leaves this ad hidden.
+        record_action(ad, f"ads.status.{AdStatus.HIDDEN.value}", actor=staff,
+                      data={"from": ad.status, "actor": Actor.STAFF.value, "note": "report",
+                            "reason": ModerationReason.STAFF.value})
 
 
 def release_if_no_open_reports(*, ad_id: str, staff: User) -> None:
@@ -163,8 +169,7 @@ def reported_user(report: Report) -> User | None:
 def create_review(*, reviewer: User, seller_id: Any, ad_id: Any, rating: int,
                   comment: str) -> Review:
     """Checks in the contract's order: yourself, rating/ad, conversation, duplicate."""
-    if str(seller_id) == str(reviewer.pk):
-        raise FieldError("seller", "You cannot review yourself.", "invalid")
+    check_not_yourself(reviewer=reviewer, seller_id=seller_id)
     seller = user_selectors.get_public_user(user_id=seller_id)
     if seller is None:
         raise FieldError("seller", "Unknown seller.", "does_not_exist")
@@ -189,6 +194,18 @@ def create_review(*, reviewer: User, seller_id: Any, ad_id: Any, rating: int,
     except IntegrityError as exc:
         raise Duplicate("You already reviewed this seller for this ad.") from exc
     return review
+
+
+def check_not_yourself(*, reviewer: User, seller_id: Any) -> None:
+    """First of the review checks; the id in any spelling (upper case, braces) is the same."""
+    from uuid import UUID
+
+    try:
+        same = UUID(str(seller_id).strip()) == reviewer.pk
+    except ValueError:
+        same = False
+    if same:
+        raise FieldError("seller", "You cannot review yourself.", "invalid")
 
 
 def is_uuid(value: Any) -> bool:

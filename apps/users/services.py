@@ -406,6 +406,12 @@ def unsuspend_user(*, user: User, by: User | None) -> list[str]:
                                       target_id=str(user.pk)).order_by("-id").first())
     restored: list[str] = []
     for ad_id in (last.data.get("hidden_ads", []) if last else []):
+        # Staff touched its status since (hid it for a report, unhid and hid it...): theirs.
+        touched = last is not None and AuditEntry.objects.filter(
+            target_type="ads.ad", target_id=ad_id, action__startswith="ads.status.",
+            id__gt=last.id).exists()
+        if touched:
+            continue
         if Ad.objects.filter(pk=ad_id, status=AdStatus.HIDDEN, deleted_at__isnull=True).exists():
             ad_services.change_ad_status(ad_id=ad_id, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
                                          by=by, note="owner unsuspended")

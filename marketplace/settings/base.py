@@ -147,6 +147,7 @@ DEFAULT_THROTTLE_RATES: dict[str, str | None] = {
     "ad_posting": "1000/h",
     "resend": "1/m",
     "message_send": "60/m",
+    "report": "1000/h",
 }
 
 REST_FRAMEWORK = {
@@ -197,7 +198,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.common.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    # plan and promotion `tier`, and the stats day's `promoted`: one enum component
+    "ENUM_NAME_OVERRIDES": {"TierEnum": "apps.payments.models.Tier"},
 }
 
 # --- background work --------------------------------------------------------------------------

@@ -40,6 +40,7 @@ THROTTLE_RATES = _throttle_rates(
         "login": "100/h",
         "password_reset": "20/h",
         "ad_posting": "50/h",
+        "report": "20/h",
     }
 )
 

@@ -93,6 +93,8 @@ class ReviewCreateView(APIView):
                                 "seller's 400; no conversation with the seller 403; a review "
                                 "of that seller and ad exists 409 `duplicate`."))
     def post(self, request: Request) -> Response:
+        if isinstance(request.data, dict):  # yourself comes first, before the rating's checks
+            services.check_not_yourself(reviewer=me(request), seller_id=request.data.get("seller"))
         payload = s.ReviewInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

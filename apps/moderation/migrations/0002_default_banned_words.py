@@ -3,7 +3,9 @@ from django.db import migrations
 # English and Swahili defaults; staff edit the list in the admin.
 DEFAULTS = [
     "cocaine", "heroin", "bhang", "weed for sale", "counterfeit", "fake id", "fake passport",
-    "stolen", "ivory", "rhino horn", "firearm", "gun for sale", "escort", "ponografia",
+    # Phrases, not single everyday words: "Ford Escort", "ivory gown", "glue gun for sale" and
+    # "not stolen" are ordinary ads.
+    "elephant ivory", "ivory tusks", "rhino horn", "firearm", "pistol for sale", "ponografia",
     "mihadarati", "bangi", "pembe za ndovu", "bunduki", "hela haraka",
 ]
 
