@@ -126,3 +126,35 @@ class Favorite(TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["user", "ad"], name="unique_favorite")]
         indexes = [models.Index(models.F("user"), models.F("created_at").desc(),
                                 name="favorite_user_idx")]
+
+
+DAILY_COUNTERS = ("views", "phone_reveals", "favorites", "messages")
+
+
+class AdDailyStats(models.Model):
+    """One row per ad per UTC day with activity: the seller's analytics (GET <slug>/stats/).
+
+    Written only by upserts (`INSERT ... ON CONFLICT (ad_id, date) DO UPDATE SET n = n +
+    excluded.n`), never read-modify-write: views arrive in the batch of
+    `views_counter.flush_view_counts`, the other counters from their services
+    (`ads.services.bump_daily_stats`). Days without activity have no row.
+    - views: counted views (once per viewer per ad per UTC day, never the owner's).
+    - phone_reveals: every reveal of the seller's phone.
+    - favorites: net adds, favourites added minus removed that day (may be negative).
+    - messages: every message the seller received about the ad (sent by a buyer).
+    The unique constraint's index (ad_id, date) serves the per-ad date-range reads.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    ad = models.ForeignKey(Ad, on_delete=models.CASCADE, related_name="daily_stats")
+    date = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    phone_reveals = models.PositiveIntegerField(default=0)
+    favorites = models.IntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ad", "date"], name="ad_daily_stats_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.ad_id} on {self.date:%Y-%m-%d}"

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Case, F, Func, Prefetch, QuerySet, Value, When
+from django.utils import timezone
 
-from apps.ads.models import LIVE_ACTIVE, Ad, AdImage, AdStatus, Favorite
+from apps.ads.models import (
+    DAILY_COUNTERS,
+    LIVE_ACTIVE,
+    Ad,
+    AdDailyStats,
+    AdImage,
+    AdStatus,
+    Favorite,
+)
+from apps.payments.models import TIER_RANK, Promotion
 from apps.users import selectors as user_selectors
 from apps.users.models import User
 
@@ -39,9 +51,12 @@ def ads_of_owner(*, owner: User, status: str | None = None) -> QuerySet[Ad]:
     return with_relations(queryset).order_by("-created_at", "-id")
 
 
-def get_visible_ad(*, slug: str, viewer: User | Any = None) -> Ad | None:
-    """An ad by slug as the viewer may see it: active for all, any status for its owner."""
-    ad = with_relations(Ad.objects.filter(slug=slug, deleted_at__isnull=True)).first()
+def get_visible_ad(*, slug: str, viewer: User | Any = None, relations: bool = True
+                   ) -> Ad | None:
+    """An ad by slug as the viewer may see it: active for all, any status for its owner.
+    `relations=False` reads the bare row (no category, owner or images)."""
+    queryset = Ad.objects.filter(slug=slug, deleted_at__isnull=True)
+    ad = (with_relations(queryset) if relations else queryset).first()
     if ad is None:
         return None
     is_owner = viewer is not None and viewer.is_authenticated and ad.owner_id == viewer.pk
@@ -100,3 +115,82 @@ def similar_ads(*, ad: Ad, viewer: User | Any = None, limit: int = 12) -> list[A
         price_gap=Func(F("price") - Value(ad.price), function="ABS"),
     ).order_by("other_category", "price_gap", "-published_at")
     return list(with_relations(ranked)[:limit])
+
+
+# --- the seller's analytics -------------------------------------------------------------------
+
+DAYS_BEFORE_PROMOTION = 7
+Counters = dict[str, int]
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def promoted_days(promotions: list[Promotion], *, until: date) -> dict[date, str]:
+    """{UTC day: highest tier promoting the ad during any part of it}, up to `until`."""
+    tiers: dict[date, str] = {}
+    for promotion in promotions:
+        if promotion.ends_at <= promotion.starts_at:  # refunded before it began
+            continue
+        day = utc_day(promotion.starts_at)
+        last = min(utc_day(promotion.ends_at - timedelta(microseconds=1)), until)
+        while day <= last:
+            current = tiers.get(day)
+            if current is None or TIER_RANK[promotion.tier] > TIER_RANK[current]:
+                tiers[day] = promotion.tier
+            day += timedelta(days=1)
+    return tiers
+
+
+def average(days: list[date], counters: Callable[[date], Counters]) -> dict[str, Any] | None:
+    if not days:
+        return None
+    sums = dict.fromkeys(DAILY_COUNTERS, 0)
+    for day in days:
+        for name, value in counters(day).items():
+            sums[name] += value
+    return {"days": len(days),
+            **{name: round(total / len(days), 2) for name, total in sums.items()}}
+
+
+def ad_stats(*, ad: Ad, days: int, now: datetime | None = None) -> dict[str, Any]:
+    """Per-day counters of the last `days` UTC days (today included, oldest first), the
+    ad's promotions, and average counters per day before and while promoted. Two queries
+    (promotions, then the daily rows), whatever `days` and the number of promotions.
+
+    - before_promotion: the up to 7 whole UTC days before the day the first promotion started,
+      since the day the ad was created; null without a promotion or such a day.
+    - during_promotion: the whole UTC days (today, still running, is left out) on which any
+      promotion covered some time; null when there is none yet.
+    """
+    now = now or timezone.now()
+    today = utc_day(now)
+    window = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    promotions = list(Promotion.objects.filter(ad_id=ad.pk).order_by("starts_at", "id"))
+    tier_by_day = promoted_days(promotions, until=today)
+    before: list[date] = []
+    if promotions:
+        first = utc_day(promotions[0].starts_at)
+        since = max(first - timedelta(days=DAYS_BEFORE_PROMOTION), utc_day(ad.created_at))
+        before = [since + timedelta(days=n) for n in range((first - since).days)]
+    during = sorted(day for day in tier_by_day if day < today)
+    rows = {
+        row["date"]: row for row in AdDailyStats.objects.filter(
+            ad_id=ad.pk, date__gte=min([window[0], *before, *during]), date__lte=today,
+        ).values("date", *DAILY_COUNTERS)
+    }
+
+    def counters(day: date) -> Counters:
+        row = rows.get(day)
+        return {name: row[name] if row else 0 for name in DAILY_COUNTERS}
+
+    series = [{"date": day, **counters(day), "promoted": tier_by_day.get(day)} for day in window]
+    return {
+        "ad": ad.pk,
+        "totals": {name: sum(item[name] for item in series) for name in DAILY_COUNTERS},
+        "days": series,
+        "promotions": promotions,
+        "before_promotion": average(before, counters),
+        "during_promotion": average(during, counters),
+    }

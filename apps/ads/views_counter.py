@@ -1,14 +1,16 @@
 """Ad views without a row lock per view: deduplicated in Redis, written in batches.
 
 A view counts once per viewer (user id, or IP when anonymous) per ad per UTC day and never for
-the owner. Counted views wait in one Redis hash; a beat task folds them into
-`Ad.views_count` every few seconds (API.md allows 5 s of lag) with one UPDATE.
+the owner. Counted views wait in one Redis hash, keyed `<ad id>:<YYYYMMDD>` (the UTC day of the
+view); a beat task folds them every few seconds (API.md allows 5 s of lag) into
+`Ad.views_count` and the day's `AdDailyStats.views` with one statement.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from collections import defaultdict
+from datetime import UTC, date, datetime
 
 from django.db import connection
 from redis.exceptions import RedisError
@@ -17,6 +19,22 @@ from apps.common.redis import cache_key, get_redis
 
 logger = logging.getLogger(__name__)
 PENDING_KEY = "ad-views:pending"
+
+# One statement per flush: sum per ad into ads_ad, and upsert each (ad, day) into the daily
+# stats of the ads that still exist (those the UPDATE returned), adding to what is there.
+_FLUSH = """
+    WITH batch AS (
+        SELECT * FROM unnest(%s::uuid[], %s::date[], %s::int[]) AS b(id, day, n)
+    ), counted AS (
+        UPDATE ads_ad SET views_count = ads_ad.views_count + per_ad.n
+        FROM (SELECT id, sum(n) AS n FROM batch GROUP BY id) AS per_ad
+        WHERE ads_ad.id = per_ad.id
+        RETURNING ads_ad.id
+    )
+    INSERT INTO ads_addailystats (ad_id, date, views, phone_reveals, favorites, messages)
+    SELECT batch.id, batch.day, batch.n, 0, 0, 0 FROM batch JOIN counted USING (id)
+    ON CONFLICT (ad_id, date) DO UPDATE SET views = ads_addailystats.views + excluded.views
+"""
 
 
 def record_view(*, ad_id: object, viewer: str) -> bool:
@@ -29,11 +47,26 @@ def record_view(*, ad_id: object, viewer: str) -> bool:
         pipe.expire(seen_key, 2 * 86400)
         added, _ = pipe.execute()
         if added:
-            redis.hincrby(cache_key(PENDING_KEY), str(ad_id), 1)
+            redis.hincrby(cache_key(PENDING_KEY), f"{ad_id}:{day}", 1)
         return bool(added)
     except RedisError:
         logger.warning("view of ad %s not counted: Redis unavailable", ad_id)
         return False
+
+
+def parse_pending(fields: dict[bytes, bytes]) -> dict[tuple[str, date], int]:
+    """{(ad id, UTC day): views}. A field without a day (written before days were kept)
+    counts for today."""
+    today = datetime.now(UTC).date()
+    counts: dict[tuple[str, date], int] = defaultdict(int)
+    for field, value in fields.items():
+        ad_id, _, raw_day = field.decode().partition(":")
+        try:
+            day = date.fromisoformat(raw_day) if raw_day else today
+        except ValueError:
+            day = today
+        counts[(ad_id, day)] += int(value)
+    return counts
 
 
 def flush_view_counts() -> int:
@@ -45,17 +78,14 @@ def flush_view_counts() -> int:
             if not redis.exists(pending):
                 return 0
             redis.rename(pending, batch)
-        counts = {key.decode(): int(value) for key, value in redis.hgetall(batch).items()}
+        counts = parse_pending(redis.hgetall(batch))
     except RedisError:
         logger.warning("view counts not flushed: Redis unavailable")
         return 0
     if counts:
-        ids, increments = zip(*counts.items(), strict=True)
+        keys = sorted(counts)  # a steady order of row locks across flushes
         with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE ads_ad SET views_count = views_count + v.n "
-                "FROM unnest(%s::uuid[], %s::int[]) AS v(id, n) WHERE ads_ad.id = v.id",
-                [list(ids), list(increments)],
-            )
+            cursor.execute(_FLUSH, [[ad_id for ad_id, _ in keys], [day for _, day in keys],
+                                    [counts[key] for key in keys]])
     redis.delete(batch)
-    return len(counts)
+    return len({ad_id for ad_id, _ in counts})

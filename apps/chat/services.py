@@ -83,6 +83,8 @@ def store_message(*, sender: User, conversation: Conversation, body: str,
         return Sent(Message.objects.get(sender=sender, client_id=client_id), created=False)
     Conversation.objects.filter(pk=conversation.pk).update(last_message=message,
                                                           updated_at=message.created_at)
+    from apps.ads import services as ad_services  # seller's per-ad stats: AdDailyStats.messages
+    ad_services.count_message(ad_id=conversation.ad_id, sender_id=sender.pk)  # buyers' only
     payload = events.message_payload(message)
     for user_id in (conversation.buyer_id, conversation.seller_id):
         dispatch.publish(events.user_group(user_id),

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from apps.ads.models import Ad, Condition, PromotionTier
 from apps.categories.models import Category
 from apps.locations.models import Location
+from apps.payments.models import Tier
 from apps.users.api.serializers import (
     AbsoluteMediaUrlField,
     LocationBriefOutput,
@@ -131,3 +132,56 @@ class PhoneOutput(serializers.Serializer):
     phone = serializers.CharField(allow_null=True)
 
 
+# --- the seller's analytics (GET <slug>/stats/) -----------------------------------------------
+
+STATS_MAX_DAYS = 90
+
+
+class AdStatsQuery(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=STATS_MAX_DAYS, default=30, required=False,
+        help_text="How many UTC days to show, today included (1-90, default 30).",
+    )
+
+
+class AdStatsCountersOutput(serializers.Serializer):
+    views = serializers.IntegerField()
+    phone_reveals = serializers.IntegerField()
+    favorites = serializers.IntegerField(help_text="Net: favourites added minus removed.")
+    messages = serializers.IntegerField(help_text="Messages the seller received.")
+
+
+class AdStatsDayOutput(serializers.Serializer):
+    date = serializers.DateField()
+    views = serializers.IntegerField()
+    phone_reveals = serializers.IntegerField()
+    favorites = serializers.IntegerField()
+    messages = serializers.IntegerField()
+    promoted = serializers.ChoiceField(
+        choices=Tier.choices, allow_null=True,
+        help_text="The highest tier promoting the ad during any part of the day, else null.",
+    )
+
+
+class AdStatsAverageOutput(serializers.Serializer):
+    days = serializers.IntegerField(help_text="How many days the averages cover.")
+    views = serializers.FloatField()
+    phone_reveals = serializers.FloatField()
+    favorites = serializers.FloatField()
+    messages = serializers.FloatField()
+
+
+class AdStatsPromotionOutput(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    payment = serializers.UUIDField(source="payment_id")
+
+
+class AdStatsOutput(serializers.Serializer):
+    ad = serializers.UUIDField()
+    totals = AdStatsCountersOutput(help_text="Sums over `days`.")
+    days = AdStatsDayOutput(many=True)
+    promotions = AdStatsPromotionOutput(many=True)
+    before_promotion = AdStatsAverageOutput(allow_null=True)
+    during_promotion = AdStatsAverageOutput(allow_null=True)

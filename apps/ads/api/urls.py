@@ -16,4 +16,5 @@ urlpatterns = [
          name="ad-image-detail"),
     path("<slug:slug>/boost/", BoostView.as_view(), name="ad-boost"),
     path("<slug:slug>/reveal-phone/", views.RevealPhoneView.as_view(), name="ad-reveal-phone"),
+    path("<slug:slug>/stats/", views.AdStatsView.as_view(), name="ad-stats"),
 ]

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -44,15 +44,15 @@ def render_ad(ad: Ad, request: Request) -> dict[str, Any]:
     return render_ads([ad], request)[0]
 
 
-def visible_ad_or_404(request: Request, slug: str) -> Ad:
-    ad = selectors.get_visible_ad(slug=slug, viewer=request.user)
+def visible_ad_or_404(request: Request, slug: str, *, relations: bool = True) -> Ad:
+    ad = selectors.get_visible_ad(slug=slug, viewer=request.user, relations=relations)
     if ad is None:
         raise NotFound()
     return ad
 
 
-def owned_ad_or_error(request: Request, slug: str) -> Ad:
-    ad = visible_ad_or_404(request, slug)
+def owned_ad_or_error(request: Request, slug: str, *, relations: bool = True) -> Ad:
+    ad = visible_ad_or_404(request, slug, relations=relations)
     if ad.owner_id != request.user.pk:
         raise PermissionDenied("Only the ad's owner may do this.")
     return ad
@@ -265,3 +265,72 @@ class RevealPhoneView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         ad = visible_ad_or_404(request, slug)
         return Response({"phone": services.reveal_phone(ad=ad)})
+
+
+AD_STATS_EXAMPLE = OpenApiExample(
+    "?days=3, boosted yesterday",
+    response_only=True,
+    value={
+        "ad": "3f2b8c1e-6d4a-4c1b-9a57-0e6f1d2c3b4a",
+        "totals": {"views": 112, "phone_reveals": 8, "favorites": 3, "messages": 6},
+        "days": [
+            {"date": "2025-01-29", "views": 14, "phone_reveals": 1, "favorites": 1,
+             "messages": 0, "promoted": None},
+            {"date": "2025-01-30", "views": 61, "phone_reveals": 5, "favorites": 3,
+             "messages": 4, "promoted": "boost"},
+            {"date": "2025-01-31", "views": 37, "phone_reveals": 2, "favorites": -1,
+             "messages": 2, "promoted": "boost"},
+        ],
+        "promotions": [
+            {"tier": "boost", "starts_at": "2025-01-30T08:12:40Z",
+             "ends_at": "2025-02-06T08:12:40Z",
+             "payment": "9a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"},
+        ],
+        "before_promotion": {"days": 7, "views": 13.71, "phone_reveals": 0.86,
+                             "favorites": 0.57, "messages": 0.71},
+        "during_promotion": {"days": 1, "views": 61.0, "phone_reveals": 5.0,
+                             "favorites": 3.0, "messages": 4.0},
+    },
+)
+
+
+class AdStatsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="ads_stats_retrieve",
+        parameters=[s.AdStatsQuery],
+        responses={
+            200: s.AdStatsOutput,
+            400: OpenApiResponse(description="`days` not a whole number from 1 to 90."),
+            403: OpenApiResponse(description="The ad is visible to you but not yours."),
+        },
+        examples=[AD_STATS_EXAMPLE],
+        description=(
+            "The owner's analytics for one ad (not in API.md: an addition), per UTC day:\n\n"
+            "- `days`: the last `days` UTC days, oldest first, today (still counting) "
+            "included; days without activity are zeros. `views` are counted views (once per "
+            "viewer per day, never the owner's; they lag up to 5 s), `phone_reveals` every "
+            "reveal of the seller's phone, `favorites` net adds (added minus removed, may be "
+            "negative), `messages` every message the seller received about the ad. "
+            "`promoted`: the highest tier promoting the ad during any part of that day, "
+            "else null.\n"
+            "- `totals`: the sums over `days`.\n"
+            "- `promotions`: every promotion the ad had, oldest first (a refund ends one at "
+            "the refund time).\n"
+            "- `before_promotion`: average per day over the up to 7 whole UTC days before "
+            "the day the first promotion started (counting only days since the ad was "
+            "created; `days` says how many); null without a promotion or such a day.\n"
+            "- `during_promotion`: average per day over the whole UTC days any promotion "
+            "covered (today left out); null until there is one.\n\n"
+            "Counting began when these stats were introduced: older activity shows only in "
+            "the ad's `views_count` and `favorites_count`. Anonymous 401; an ad you cannot "
+            "see 404; someone else's visible ad 403; then a bad `days` 400."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        ad = owned_ad_or_error(request, slug, relations=False)
+        query = s.AdStatsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stats = selectors.ad_stats(ad=ad, days=query.validated_data["days"])
+        return Response(s.AdStatsOutput(stats).data)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.payments.models import Tier
+from apps.payments import selectors
+from apps.payments.models import Promotion, Tier
 
 
 class PlanOutput(serializers.Serializer):
@@ -33,3 +35,35 @@ class BoostInput(serializers.Serializer):
 
 class BoostOutput(serializers.Serializer):
     payment = PaymentOutput()
+
+
+class SellerPromotionAdOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+
+
+class SellerPromotionOutput(serializers.Serializer):
+    """A promotion in the seller's list; `remaining_seconds` comes from the view's `now`."""
+
+    ad = SellerPromotionAdOutput()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    remaining_seconds = serializers.SerializerMethodField(
+        help_text=("Promoted seconds still to come: from now (or `starts_at`, for a promotion "
+                   "queued behind another) to `ends_at`; 0 once it ended, was refunded or "
+                   "stopped with its ad."),
+    )
+    payment = serializers.UUIDField(source="payment_id")
+
+    @extend_schema_field(serializers.IntegerField(min_value=0))
+    def get_remaining_seconds(self, promotion: Promotion) -> int:
+        return selectors.remaining_seconds(promotion, now=self.context["now"])
+
+
+class PromotionListQuery(serializers.Serializer):
+    all = serializers.ChoiceField(
+        choices=["true", "false"], default="false", required=False,
+        help_text="`true` adds the promotions that ended (or stopped with their ad).",
+    )

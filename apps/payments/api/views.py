@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -17,9 +23,9 @@ from rest_framework.views import APIView
 from apps.ads.api.views import owned_ad_or_error
 from apps.common import idempotency
 from apps.common.throttles import client_ip
-from apps.payments import services
+from apps.payments import selectors, services
 from apps.payments.api import serializers as s
-from apps.payments.models import Payment, Plan
+from apps.payments.models import Payment, Plan, Promotion
 from apps.payments.providers.base import PROVIDERS, CallbackRejected
 from apps.users.models import User
 
@@ -47,6 +53,60 @@ class PaymentListView(GenericAPIView):
                     .order_by("-created_at"))
         page = self.paginate_queryset(payments)
         return self.get_paginated_response(s.PaymentOutput(page, many=True).data)
+
+
+# One item each: the schema generator wraps an example in the page {count, next, previous,
+# results: [item]}.
+SELLER_PROMOTION_EXAMPLES = [
+    OpenApiExample(
+        "A running boost", response_only=True,
+        value={"ad": {"id": "3f2b8c1e-6d4a-4c1b-9a57-0e6f1d2c3b4a",
+                      "slug": "toyota-axio-2016-k3m9qa", "title": "Toyota Axio 2016"},
+               "tier": "boost", "starts_at": "2025-01-30T08:12:40Z",
+               "ends_at": "2025-02-06T08:12:40Z", "remaining_seconds": 428400,
+               "payment": "9a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"},
+    ),
+    OpenApiExample(
+        "A featured queued behind it", response_only=True,
+        value={"ad": {"id": "3f2b8c1e-6d4a-4c1b-9a57-0e6f1d2c3b4a",
+                      "slug": "toyota-axio-2016-k3m9qa", "title": "Toyota Axio 2016"},
+               "tier": "featured", "starts_at": "2025-02-06T08:12:40Z",
+               "ends_at": "2025-02-13T08:12:40Z", "remaining_seconds": 604800,
+               "payment": "5d7e9f10-2a3b-4c5d-8e9f-a0b1c2d3e4f5"},
+    ),
+]
+
+
+class SellerPromotionsView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    queryset = Promotion.objects.none()  # the schema's model; get() reads through selectors
+
+    @extend_schema(
+        operation_id="payments_promotions_list",
+        parameters=[s.PromotionListQuery],
+        responses={200: s.SellerPromotionOutput(many=True),
+                   400: OpenApiResponse(description="`all` other than `true` or `false`.")},
+        examples=SELLER_PROMOTION_EXAMPLES,
+        description=(
+            "My promotions (the ones my payments bought; not in API.md: an addition), newest "
+            "first. By default only those still to run: `ends_at` in the future and the ad "
+            "still promoted. An ad that leaves `active` (sold, expired, hidden, draft, "
+            "deleted) loses its promotion for good, so its promotions stop there; one held "
+            "for moderation after an edit keeps it. A promotion bought while another runs "
+            "waits for it: its `starts_at` is later than now. `?all=true` lists every "
+            "promotion, ended ones with `remaining_seconds` 0; `all` other than `true` or "
+            "`false` 400. Per-ad effects: GET /api/ads/{slug}/stats/."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = s.PromotionListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        promotions = selectors.promotions_of(user=me(request), now=now,
+                                             include_ended=query.validated_data["all"] == "true")
+        page = self.paginate_queryset(promotions)
+        body = s.SellerPromotionOutput(page, many=True, context={"now": now}).data
+        return self.get_paginated_response(body)
 
 
 class PaymentDetailView(APIView):
