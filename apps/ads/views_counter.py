@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
 from django.db import connection
 from redis.exceptions import RedisError
@@ -73,6 +74,21 @@ def flush_view_counts() -> int:
     """Move pending counts into PostgreSQL; returns how many ads changed."""
     redis = get_redis()
     pending, batch = cache_key(PENDING_KEY), cache_key(PENDING_KEY, "flushing")
+    lock = cache_key(PENDING_KEY, "lock")
+    try:
+        # One flush at a time: two flushes reading the same batch would count it twice.
+        if not redis.set(lock, "1", nx=True, ex=60):
+            return 0
+    except RedisError:
+        logger.warning("view counts not flushed: Redis unavailable")
+        return 0
+    try:
+        return _flush_batch(redis, pending, batch)
+    finally:
+        redis.delete(lock)
+
+
+def _flush_batch(redis: Any, pending: str, batch: str) -> int:
     try:
         if not redis.exists(batch):
             if not redis.exists(pending):
