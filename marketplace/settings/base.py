@@ -107,7 +107,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="asgi")},
+        # A read timeout longer than the layer's own 5 s blocking receive: redis-py's default
+        # (5 s) would kill every socket idle for 5 s.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                   "prefix": env("CHANNELS_PREFIX", default="asgi")},
     }
 }
 

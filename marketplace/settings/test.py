@@ -23,7 +23,9 @@ _redis = urlsplit(env("REDIS_URL", default="redis://127.0.0.1:6379/0"))
 TEST_REDIS_URL = urlunsplit(_redis._replace(path="/" + env("REDIS_TEST_DB", default="15")))
 CACHES["default"]["LOCATION"] = TEST_REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "test"
-CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [TEST_REDIS_URL], "prefix": "test-asgi"}
+CHANNEL_LAYERS["default"]["CONFIG"] = {
+    "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 10}], "prefix": "test-asgi",
+}
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -53,7 +53,7 @@ class ConversationOutput(serializers.Serializer):
 
 
 class StartConversationInput(serializers.Serializer):
-    ad = serializers.CharField(max_length=64)
+    ad = serializers.CharField()  # any unknown id, however long, is ad_unavailable
     message = serializers.CharField(max_length=5000)
     client_id = serializers.CharField(max_length=64, required=False)
 

@@ -81,7 +81,7 @@ class ConversationMessagesView(GenericAPIView):
         raw_after = request.query_params.get("after")
         after = None
         if raw_after is not None:
-            if not raw_after.isdigit():
+            if not (raw_after.isascii() and raw_after.isdigit()):  # "²".isdigit() is True
                 from apps.common.errors import FieldError
 
                 raise FieldError("after", "A message id.", "invalid")
