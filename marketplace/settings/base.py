@@ -202,7 +202,11 @@ SPECTACULAR_SETTINGS = {
         "apps.common.schema.add_error_responses",
     ],
     # plan and promotion `tier`, and the stats day's `promoted`: one enum component
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "apps.payments.models.Tier"},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "apps.payments.models.Tier",
+        "AttributeTypeEnum": ["text", "int", "decimal", "bool", "choice"],
+        "SuggestionTypeEnum": ["ad", "category"],
+    },
 }
 
 # --- background work --------------------------------------------------------------------------
@@ -352,3 +356,39 @@ CELERY_BEAT_SCHEDULE.update(
                                    "schedule": 30.0},
     }
 )
+
+# --- trust and safety (issue 7) ---------------------------------------------------------------
+# Automatic moderation: the rules run in this order and the first reason found holds the ad.
+# Dotted paths to functions `(ad) -> moderation_reason | None`; an unknown path makes every
+# check fail, so ads wait in `pending` (never approved by accident) until it is fixed.
+MODERATION_RULES: list[str] = env.list("MODERATION_RULES", default=[
+    "apps.moderation.checks.banned_word",
+    "apps.moderation.checks.contact_details",
+    "apps.moderation.checks.duplicate",
+    "apps.moderation.checks.near_duplicate",
+    "apps.moderation.checks.price_out_of_range",
+    "apps.moderation.checks.new_account_velocity",
+])
+# near_duplicate: another seller's active ad in the same category, published in the last
+# MODERATION_NEAR_DUPLICATE_DAYS days, whose title + description has a trigram similarity of at
+# least this much (0.8: 0.20% of the generated clean corpus held, see test_rules.py). Only the
+# MODERATION_NEAR_DUPLICATE_CANDIDATES newest title matches are compared.
+MODERATION_NEAR_DUPLICATE_SIMILARITY = env.float("MODERATION_NEAR_DUPLICATE_SIMILARITY",
+                                                 default=0.8)
+MODERATION_NEAR_DUPLICATE_DAYS = env.int("MODERATION_NEAR_DUPLICATE_DAYS", default=30)
+MODERATION_NEAR_DUPLICATE_CANDIDATES = 200
+# new_account_velocity: an account younger than MODERATION_NEW_ACCOUNT_HOURS that created more
+# than MODERATION_NEW_ACCOUNT_MAX_ADS ads in its first hour has its ads held (reason `staff`).
+MODERATION_NEW_ACCOUNT_HOURS = env.int("MODERATION_NEW_ACCOUNT_HOURS", default=24)
+MODERATION_NEW_ACCOUNT_MAX_ADS = env.int("MODERATION_NEW_ACCOUNT_MAX_ADS", default=5)
+# A reviewer may edit their review for this many days after posting it.
+REVIEW_EDIT_DAYS = env.int("REVIEW_EDIT_DAYS", default=7)
+# Sellers' response_rate and median_response_minutes cover conversations started in the last
+# SELLER_RESPONSE_DAYS days; recomputed nightly into users_user (never per request).
+SELLER_RESPONSE_DAYS = env.int("SELLER_RESPONSE_DAYS", default=90)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["refresh-seller-response-stats"] = {
+    "task": "apps.moderation.tasks.refresh_seller_response_stats",
+    "schedule": crontab(hour=2, minute=30),  # nightly, 02:30 UTC
+}
