@@ -9,6 +9,7 @@ Which index serves which query (all partial on live, active ads unless said):
 - ad_attributes_gin (attributes jsonb_path_ops): exact attribute filters (`attributes @> {...}`).
 - ad_owner_idx (owner, created_at DESC), all statuses: my-ads.
 - ad_expiry_idx (expires_at) on active ads: the expiry sweep.
+- ad_moderation_queue_idx (updated_at DESC, id DESC) on held ads: the staff moderation queue.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class PromotionTier(models.IntegerChoices):
 
 
 LIVE_ACTIVE = Q(status=AdStatus.ACTIVE, deleted_at__isnull=True)
+# Pending with a moderation_reason: waiting for staff (the moderation queue).
+HELD = Q(status=AdStatus.PENDING, moderation_reason__isnull=False, deleted_at__isnull=True)
 
 
 class Ad(UUIDModel, TimeStampedModel):
@@ -71,6 +74,8 @@ class Ad(UUIDModel, TimeStampedModel):
     negotiable = models.BooleanField(default=False)
     condition = models.CharField(max_length=12, choices=Condition.choices, null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # The seller's contact preference: False keeps the phone hidden (chat only).
+    show_phone = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=AdStatus.choices, default=AdStatus.DRAFT)
     moderation_reason = models.CharField(max_length=20, choices=ModerationReason.choices,
                                          null=True, blank=True)
@@ -98,6 +103,10 @@ class Ad(UUIDModel, TimeStampedModel):
             models.Index(models.F("owner"), models.F("created_at").desc(), models.F("id").desc(),
                          name="ad_owner_idx"),
             models.Index(fields=["expires_at"], name="ad_expiry_idx", condition=LIVE_ACTIVE),
+            # The staff moderation queue (apps.moderation, GET /api/moderation/queue/ads/):
+            # held ads, most recently held first; small, as held ads are few.
+            models.Index(models.F("updated_at").desc(), models.F("id").desc(),
+                         name="ad_moderation_queue_idx", condition=HELD),
         ]
 
     def __str__(self) -> str:

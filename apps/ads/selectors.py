@@ -105,15 +105,24 @@ def favorites_of(*, user: User) -> QuerySet[Favorite]:
 
 
 def similar_ads(*, ad: Ad, viewer: User | Any = None, limit: int = 12) -> list[Ad]:
-    """Same category first (closest price, then newest), then its sibling categories; one query."""
+    """One query: same category first, then sibling categories; within each, ads in the same
+    price band (half to one and a half times the price) before others, nearby ones (same
+    region) before far ones, then the closest price, then the newest."""
+    from apps.locations import selectors as location_selectors
+
     base = public_ads(viewer=viewer).exclude(pk=ad.pk)
     parent_id = ad.category.parent_id
     scope = (base.filter(category__parent_id=parent_id) if parent_id is not None
              else base.filter(category_id=ad.category_id))
+    nearby = location_selectors.nearby_ids(location_id=ad.location_id)
+    low, high = ad.price / 2, ad.price * 3 / 2
     ranked = scope.annotate(
         other_category=Case(When(category_id=ad.category_id, then=Value(0)), default=Value(1)),
+        outside_band=Case(When(price__gte=low, price__lte=high, then=Value(0)),
+                          default=Value(1)),
+        far=Case(When(location_id__in=nearby or [0], then=Value(0)), default=Value(1)),
         price_gap=Func(F("price") - Value(ad.price), function="ABS"),
-    ).order_by("other_category", "price_gap", "-published_at")
+    ).order_by("other_category", "outside_band", "far", "price_gap", "-published_at")
     return list(with_relations(ranked)[:limit])
 
 

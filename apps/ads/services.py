@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 RESERVED_SLUGS = {"search", "favorites", "my-ads", "saved-searches"}
 REMODERATED_FIELDS = {"title", "description", "price", "category"}
 EDITABLE_FIELDS = ("title", "description", "category", "location", "price", "currency",
-                   "negotiable", "condition", "attributes")
+                   "negotiable", "condition", "attributes", "show_phone")
 SLUG_ALPHABET = string.ascii_lowercase + string.digits
 
 

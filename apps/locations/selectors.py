@@ -66,3 +66,20 @@ def descendant_ids(*, slug: str) -> list[int] | None:
             return subtree(node)
         stack.extend(node["children"])
     return None
+
+
+def nearby_ids(*, location_id: int | None) -> list[int]:
+    """The location's region (its parent, or itself when it is a region) and all under it."""
+    if location_id is None:
+        return []
+    parents: dict[int, int | None] = {}
+    stack: list[tuple[dict[str, Any], int | None]] = [(node, None) for node in location_tree()]
+    slugs: dict[int, str] = {}
+    while stack:
+        node, parent = stack.pop()
+        parents[node["id"]], slugs[node["id"]] = parent, node["slug"]
+        stack.extend((child, node["id"]) for child in node["children"])
+    if location_id not in parents:
+        return []
+    region = parents[location_id] or location_id
+    return descendant_ids(slug=slugs[region]) or []

@@ -54,6 +54,7 @@ class AdOutput(serializers.Serializer):
     negotiable = serializers.BooleanField()
     condition = serializers.CharField(allow_null=True)
     attributes = serializers.DictField()
+    show_phone = serializers.BooleanField(help_text="Contact preference (addition to API.md).")
     status = serializers.CharField()
     images = ImageOutput(many=True)
     owner = PublicProfileOutput()
@@ -106,6 +107,10 @@ class AdInput(serializers.Serializer):
     condition = serializers.ChoiceField(choices=Condition.choices, required=False,
                                         allow_null=True, default=None)
     attributes = serializers.DictField(required=False, default=dict)
+    show_phone = serializers.BooleanField(
+        required=False, default=True,
+        help_text="Contact preference (addition to API.md): false keeps the phone hidden.",
+    )
 
 
 class AdCreateInput(AdInput):

@@ -261,9 +261,12 @@ class RevealPhoneView(APIView):
     @extend_schema(request=None, responses={200: s.PhoneOutput},
                    description=("The seller's phone number for a signed-in buyer; each reveal "
                                 "is counted on the ad (seller analytics). Not in API.md: an "
-                                "addition for the \u201cshow contact\u201d button."))
+                                "addition for the \u201cshow contact\u201d button. 403 when "
+                                "the ad's `show_phone` is false."))
     def post(self, request: Request, slug: str) -> Response:
         ad = visible_ad_or_404(request, slug)
+        if not ad.show_phone and ad.owner_id != request.user.pk:
+            raise PermissionDenied("The seller prefers to be contacted by chat.")
         return Response({"phone": services.reveal_phone(ad=ad)})
 
 

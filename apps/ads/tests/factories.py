@@ -37,6 +37,7 @@ AD_KEYS = {
     "negotiable", "condition", "attributes", "status", "images", "owner", "views_count",
     "favorites_count", "is_favorited", "promotion", "created_at", "updated_at", "published_at",
     "expires_at", "moderation_reason",
+    "show_phone",  # additive: the seller's contact preference (documented in the schema)
 }
 IMAGE_KEYS = {"id", "url", "thumbnail_url", "width", "height", "order"}
 PAGE_KEYS = {"count", "next", "previous", "results"}
