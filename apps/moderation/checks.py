@@ -1,19 +1,37 @@
-"""Automatic moderation of pending ads (API.md section 6).
+"""Automatic moderation of pending ads (API.md section 6), and the same text checks for reviews.
 
 Each rule is a small function: given the ad, it returns the moderation_reason that holds the
-ad for staff, or None. `first_problem` runs them in order; the first reason found wins. A rule
-that crashes leaves the ad pending (the caller logs it): an ad is never approved by accident.
+ad for staff, or None. `first_problem` runs the rules named in settings.MODERATION_RULES (dotted
+paths; by default every rule of RULES, in that order); the first reason found wins. A rule that
+crashes, or a path that does not import, leaves the ad pending (the caller logs it): an ad is
+never approved by accident.
+
+Rules beyond API.md's list (issue 7; their reasons are from the contract's fixed list):
+- near_duplicate: nearly the same title and description as another seller's recent active ad
+  in the same category -> `duplicate`.
+- new_account_velocity: an account younger than a day that posted more than N ads in its
+  first hour -> `staff` (no reason fits better: `staff` means "held for a person to look at").
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
 from apps.ads.models import Ad, AdStatus, ModerationReason
 from apps.moderation.models import BannedWord
+
+logger = logging.getLogger(__name__)
 
 MIN_PRICE = Decimal("100")
 MAX_PRICE = Decimal("1000000000")
@@ -38,6 +56,10 @@ def text_of(ad: Ad) -> str:
 
 
 def banned_word(ad: Ad) -> str | None:
+    return banned_word_in(text_of(ad))
+
+
+def banned_word_in(text: str) -> str | None:
     words = list(BannedWord.objects.values_list("word", flat=True))
     if not words:
         return None
@@ -48,13 +70,16 @@ def banned_word(ad: Ad) -> str | None:
     if not alternatives:
         return None
     pattern = r"(?<!\w)(?:" + alternatives + r")(?!\w)"
-    if re.search(pattern, text_of(ad), re.IGNORECASE):
+    if re.search(pattern, text, re.IGNORECASE):
         return ModerationReason.BANNED_WORD
     return None
 
 
 def contact_details(ad: Ad) -> str | None:
-    text = text_of(ad)
+    return contact_details_in(text_of(ad))
+
+
+def contact_details_in(text: str) -> str | None:
     if PHONE.search(DATE.sub(" ", text)) or EMAIL.search(text) or LINK.search(text):
         return ModerationReason.CONTACT_DETAILS
     return None
@@ -86,13 +111,88 @@ def price_out_of_range(ad: Ad) -> str | None:
     return None
 
 
-RULES: list[Rule] = [banned_word, contact_details, duplicate, price_out_of_range]
+# Candidates come from the indexable `%` on the folded title (ad_title_trgm_gin, partial on
+# live active ads: the same predicate is repeated here so the planner can use it), in the same
+# category, published recently, owned by someone else; only the newest few are then compared on
+# title + description with similarity(), which no index serves (it only ever sees the cap).
+NEAR_DUPLICATE_SQL = """
+SELECT candidate.id FROM (
+    SELECT id, title, description FROM ads_ad
+    WHERE status = 'active' AND deleted_at IS NULL
+      AND lower(mkt_unaccent(title)) %% lower(mkt_unaccent(%(title)s))
+      AND category_id = %(category)s AND owner_id <> %(owner)s AND id <> %(ad)s
+      AND published_at >= %(since)s
+    ORDER BY published_at DESC
+    LIMIT %(candidates)s
+) AS candidate
+WHERE similarity(lower(mkt_unaccent(candidate.title || ' ' || candidate.description)),
+                 lower(mkt_unaccent(%(title)s || ' ' || %(description)s))) >= %(threshold)s
+LIMIT 1
+"""
+
+
+def near_duplicate_of(ad: Ad) -> Any:
+    """The id of another seller's recent active ad that this one nearly copies, or None."""
+    since = timezone.now() - timedelta(days=settings.MODERATION_NEAR_DUPLICATE_DAYS)
+    params = {"title": ad.title, "description": ad.description, "category": ad.category_id,
+              "owner": ad.owner_id, "ad": ad.pk, "since": since,
+              "candidates": settings.MODERATION_NEAR_DUPLICATE_CANDIDATES,
+              "threshold": settings.MODERATION_NEAR_DUPLICATE_SIMILARITY}
+    with connection.cursor() as cursor:
+        cursor.execute(NEAR_DUPLICATE_SQL, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def near_duplicate(ad: Ad) -> str | None:
+    """Nearly the same text as another seller's recent ad: copied listings are the classic
+    scam (a real seller's photos and words, the scammer's price and phone)."""
+    if near_duplicate_of(ad) is not None:
+        return ModerationReason.DUPLICATE
+    return None
+
+
+def new_account_velocity(ad: Ad) -> str | None:
+    """A day-old account that created more than MODERATION_NEW_ACCOUNT_MAX_ADS ads within an
+    hour of signing up: held for staff (`staff`) until the account is a day old. Every ad
+    created in that hour counts, drafts and deleted ones included (post-and-delete spam too);
+    the ads approved before the limit was passed stay live."""
+    young_since = timezone.now() - timedelta(hours=settings.MODERATION_NEW_ACCOUNT_HOURS)
+    first_hour = Ad.objects.filter(
+        owner_id=ad.owner_id, owner__date_joined__gt=young_since,
+        created_at__lt=F("owner__date_joined") + timedelta(hours=1),
+    )
+    if first_hour.count() > settings.MODERATION_NEW_ACCOUNT_MAX_ADS:
+        return ModerationReason.STAFF
+    return None
+
+
+RULES: list[Rule] = [banned_word, contact_details, duplicate, near_duplicate,
+                     price_out_of_range, new_account_velocity]
+
+
+def configured_rules() -> list[Rule]:
+    """settings.MODERATION_RULES, imported (a bad path raises: the caller keeps the ad pending)."""
+    paths = getattr(settings, "MODERATION_RULES", None)
+    if paths is None:
+        return list(RULES)
+    return [import_string(path) for path in paths]
 
 
 def first_problem(ad: Ad) -> str | None:
     """The moderation_reason that holds this ad for staff, or None when it is clean."""
-    for rule in RULES:
+    for rule in configured_rules():
         reason = rule(ad)
         if reason is not None:
+            logger.info("ad %s held by rule %s: %s", ad.pk, getattr(rule, "__name__", rule),
+                        reason)
             return reason
     return None
+
+
+# --- the same text checks for reviews and replies ---------------------------------------------
+
+
+def text_problem(text: str) -> str | None:
+    """`banned_word` or `contact_details` when the text breaks the ads' text rules, else None."""
+    return banned_word_in(text) or contact_details_in(text)

@@ -77,6 +77,9 @@ class Review(TimeStampedModel):
                            related_name="reviews")
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(max_length=2000, blank=True)
+    # The reviewed seller's one public reply (issue 7): set once, with replied_at, never edited.
+    reply_body = models.TextField(max_length=2000, blank=True, default="")
+    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,7 +1,9 @@
-"""Reports, their resolution by staff, and reviews of sellers."""
+"""Reports, their resolution by staff, the staff queue of held ads, reviews of sellers (with
+edits and the seller's reply), and the sellers' nightly response figures."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +18,8 @@ from apps.ads.status import Actor
 from apps.chat.models import Conversation, Message
 from apps.common.audit import record_action
 from apps.common.errors import Conflict, FieldError, Forbidden
+from apps.moderation import checks
+from apps.moderation import selectors as moderation_selectors
 from apps.moderation.models import (
     Report,
     ReportAction,
@@ -31,6 +35,11 @@ from apps.users.models import User
 class Duplicate(Conflict):
     default_code = "duplicate"
     default_detail = "You already did this."
+
+
+class EditWindowClosed(Conflict):
+    default_code = "edit_window_closed"
+    default_detail = "Reviews can be edited only in the first days after posting."
 
 
 class NoConversation(Forbidden):
@@ -173,13 +182,13 @@ def create_review(*, reviewer: User, seller_id: Any, ad_id: Any, rating: int,
     seller = user_selectors.get_public_user(user_id=seller_id)
     if seller is None:
         raise FieldError("seller", "Unknown seller.", "does_not_exist")
-    if not 1 <= rating <= 5:
-        raise FieldError("rating", "Give a rating from 1 to 5.", "invalid")
+    check_rating(rating)
     ad = None
     if ad_id is not None:
         ad = Ad.objects.filter(pk=ad_id, owner=seller).first() if is_uuid(ad_id) else None
         if ad is None:
             raise FieldError("ad", "This ad is not the seller's.", "invalid")
+    check_review_text(comment, attr="comment")  # a 400 too, so before the 403 below
     talked = Conversation.objects.filter(buyer=reviewer, seller=seller).exists() or (
         Conversation.objects.filter(buyer=seller, seller=reviewer).exists())
     if not talked:
@@ -216,3 +225,165 @@ def is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_rating(rating: int) -> None:
+    if not 1 <= rating <= 5:
+        raise FieldError("rating", "Give a rating from 1 to 5.", "invalid")
+
+
+def check_review_text(text: str, *, attr: str) -> None:
+    """Reviews and replies follow the ads' text rules: no banned words, no contact details."""
+    reason = checks.text_problem(text)
+    if reason == ModerationReason.BANNED_WORD:
+        raise FieldError(attr, "Remove the word our rules do not allow.", "invalid")
+    if reason is not None:
+        raise FieldError(attr, "Remove the phone number, email address or link.", "invalid")
+
+
+@transaction.atomic
+def edit_review(*, review: Review, reviewer: User, changes: dict[str, Any]) -> Review:
+    """The reviewer's edit of `rating` and/or `comment` (the view checked 404 and 403): 400s
+    first, then 409 `edit_window_closed` once REVIEW_EDIT_DAYS have passed. The seller's
+    rating_total moves by the difference, in this transaction (no recount)."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if "rating" in changes:
+        check_rating(changes["rating"])
+    if "comment" in changes:
+        check_review_text(changes["comment"], attr="comment")
+    if timezone.now() > review.created_at + timedelta(days=settings.REVIEW_EDIT_DAYS):
+        raise EditWindowClosed()
+    edits = {field: value for field, value in changes.items()
+             if field in ("rating", "comment") and getattr(review, field) != value}
+    if not edits:
+        return review
+    before = {field: getattr(review, field) for field in edits}
+    delta = edits.get("rating", review.rating) - review.rating
+    for field, value in edits.items():
+        setattr(review, field, value)
+    review.save(update_fields=[*edits, "updated_at"])
+    if delta:
+        User.objects.filter(pk=review.seller_id).update(rating_total=F("rating_total") + delta)
+    record_action(review, "moderation.review.edited", actor=reviewer,
+                  data={"from": before, "to": edits})
+    return review
+
+
+@transaction.atomic
+def reply_to_review(*, review: Review, seller: User, body: str) -> Review:
+    """The reviewed seller's one reply (the view checked 404 and 403): 400 on a bad body,
+    then 409 `duplicate` when they already replied (one conditional update: a race to reply
+    twice stores one)."""
+    check_review_text(body, attr="body")
+    now = timezone.now()
+    replied = Review.objects.filter(pk=review.pk, replied_at__isnull=True).update(
+        reply_body=body, replied_at=now, updated_at=now)
+    if not replied:
+        raise Duplicate("You already replied to this review.")
+    review.reply_body, review.replied_at = body, now
+    record_action(review, "moderation.review.replied", actor=seller)
+    return review
+
+
+# --- the staff queue of held ads (GET /api/moderation/queue/ads/) -----------------------------
+
+QUEUE_NOTES = {"approve": "approved by staff", "reject": "rejected by staff",
+               "hide": "hidden by staff"}
+
+
+def lock_ad(ad_id: Any) -> Ad:
+    """The ad, locked for the decision: no report can be filed on it meanwhile
+    (create_report locks the same row), so the reports settled below are all of them."""
+    return Ad.objects.select_for_update().get(pk=ad_id)
+
+
+@transaction.atomic
+def approve_ad(*, ad_id: Any, staff: User, note: str = "") -> Ad:
+    """pending -> active (or hidden -> active: undoing a hide, as the lifecycle lets staff).
+    An ad held for `reported` has its open reports dismissed: staff looked and found nothing
+    (left open, they would count again towards the next hold)."""
+    ad = lock_ad(ad_id)
+    if User.objects.filter(pk=ad.owner_id, is_suspended=True).exists():
+        # Never live while the owner is suspended (unsuspend_user brings their ads back).
+        raise ad_services.InvalidTransition("The ad's owner is suspended.")
+    held_for = ad.moderation_reason
+    ad = ad_services.change_ad_status(ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.STAFF,
+                                      by=staff, note=note or QUEUE_NOTES["approve"])
+    settled = []
+    if held_for == ModerationReason.REPORTED:
+        settled = settle_ad_reports(ad=ad, staff=staff, status=ReportStatus.DISMISSED,
+                                    action=ReportAction.NONE, note=note or "ad approved")
+    record_action(ad, "moderation.queue.approved", actor=staff,
+                  data={"held_for": held_for, "note": note, "reports": settled})
+    return ad
+
+
+@transaction.atomic
+def reject_ad(*, ad_id: Any, staff: User, reason: str | None = None, note: str = "") -> Ad:
+    """pending -> rejected with `reason` (default: why it was held, else `staff`); the owner
+    sees it and may edit and resubmit. An ad held for `reported` has its open reports
+    resolved (upheld, action `none`)."""
+    ad = lock_ad(ad_id)
+    held_for = ad.moderation_reason
+    why = ModerationReason(reason or held_for or ModerationReason.STAFF)
+    ad = ad_services.change_ad_status(ad_id=ad.pk, to=AdStatus.REJECTED, actor=Actor.STAFF,
+                                      by=staff, note=note or QUEUE_NOTES["reject"], reason=why)
+    settled = []
+    if held_for == ModerationReason.REPORTED:
+        settled = settle_ad_reports(ad=ad, staff=staff, status=ReportStatus.RESOLVED,
+                                    action=ReportAction.NONE, note=note or "ad rejected")
+    record_action(ad, "moderation.queue.rejected", actor=staff,
+                  data={"held_for": held_for, "reason": why.value, "note": note,
+                        "reports": settled})
+    return ad
+
+
+@transaction.atomic
+def hide_ad(*, ad_id: Any, staff: User, note: str = "") -> Ad:
+    """pending or active -> hidden (reason `staff`), as the report action `hide_ad` does. An
+    ad held for `reported` has its open reports resolved with action `hide_ad`."""
+    ad = lock_ad(ad_id)
+    held_for = ad.moderation_reason if ad.status == AdStatus.PENDING else None
+    ad = ad_services.change_ad_status(ad_id=ad.pk, to=AdStatus.HIDDEN, actor=Actor.STAFF,
+                                      by=staff, note=note or QUEUE_NOTES["hide"],
+                                      reason=ModerationReason.STAFF)
+    settled = []
+    if held_for == ModerationReason.REPORTED:
+        settled = settle_ad_reports(ad=ad, staff=staff, status=ReportStatus.RESOLVED,
+                                    action=ReportAction.HIDE_AD, note=note or "ad hidden")
+    record_action(ad, "moderation.queue.hidden", actor=staff,
+                  data={"held_for": held_for, "note": note, "reports": settled})
+    return ad
+
+
+def settle_ad_reports(*, ad: Ad, staff: User, status: str, action: str, note: str) -> list[int]:
+    """Close every open report on the ad (the caller holds the ad's lock), each audited as
+    resolve_report does. Returns their ids."""
+    reports = list(Report.objects.select_for_update().filter(
+        target_type=TargetType.AD, target_id=str(ad.pk), status=ReportStatus.OPEN
+    ).order_by("id"))
+    now = timezone.now()
+    for report in reports:
+        report.status, report.action, report.resolution_note = status, action, note
+        report.resolved_at, report.resolved_by, report.updated_at = now, staff, now
+    Report.objects.bulk_update(reports, ["status", "action", "resolution_note", "resolved_at",
+                                         "resolved_by", "updated_at"])
+    for report in reports:
+        record_action(report, f"moderation.report.{status}", actor=staff,
+                      data={"action": action, "note": note, "via": "queue"})
+    return [report.pk for report in reports]
+
+
+# --- sellers' response figures (nightly) ------------------------------------------------------
+
+
+def refresh_seller_response_stats(*, now: datetime | None = None) -> int:
+    """Recompute every seller's response_rate and median_response_minutes over the
+    conversations started in the last SELLER_RESPONSE_DAYS days (one read, two writes).
+    Returns how many users' figures changed."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.SELLER_RESPONSE_DAYS)
+    stats = moderation_selectors.seller_response_stats(since=since, until=now)
+    return user_services.store_response_stats(
+        stats={seller_id: (figures.rate, figures.median_minutes)
+               for seller_id, figures in stats.items()})

@@ -56,6 +56,12 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
     rating_count = models.PositiveIntegerField(default=0)
     rating_total = models.PositiveIntegerField(default=0)
     active_ads_count = models.PositiveIntegerField(default=0)
+    # Seller signals on the public profile (issue 7), recomputed nightly by
+    # apps.moderation.tasks.refresh_seller_response_stats over the last SELLER_RESPONSE_DAYS:
+    # the share (0..1) of conversations whose buyer got an answer, null without conversations;
+    # the median minutes until that answer, null without answers.
+    response_rate = models.FloatField(null=True, blank=True)
+    median_response_minutes = models.PositiveIntegerField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

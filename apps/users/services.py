@@ -418,3 +418,38 @@ def unsuspend_user(*, user: User, by: User | None) -> list[str]:
             restored.append(ad_id)
     record_action(user, "users.unsuspended", actor=by, data={"restored_ads": restored})
     return restored
+
+
+# --- seller signals (issue 7) -----------------------------------------------------------------
+
+_STORE_RESPONSE_STATS = """
+UPDATE users_user AS u
+SET response_rate = s.rate, median_response_minutes = s.minutes
+FROM unnest(%(ids)s::uuid[], %(rates)s::float8[], %(minutes)s::integer[]) AS s(id, rate, minutes)
+WHERE u.id = s.id
+  AND (u.response_rate IS DISTINCT FROM s.rate
+       OR u.median_response_minutes IS DISTINCT FROM s.minutes)
+"""
+_CLEAR_RESPONSE_STATS = """
+UPDATE users_user SET response_rate = NULL, median_response_minutes = NULL
+WHERE (response_rate IS NOT NULL OR median_response_minutes IS NOT NULL)
+  AND NOT (id = ANY(%(ids)s::uuid[]))
+"""
+
+
+@transaction.atomic
+def store_response_stats(*, stats: dict[Any, tuple[float, int | None]]) -> int:
+    """{user id: (response_rate, median_response_minutes)} written onto the users, in two
+    statements; every other user's figures become null (no conversations in the window).
+    Rows whose figures did not change are not rewritten. Returns the rows updated."""
+    from django.db import connection
+
+    ids = list(stats)
+    params = {"ids": ids, "rates": [stats[pk][0] for pk in ids],
+              "minutes": [stats[pk][1] for pk in ids]}
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_RESPONSE_STATS, params)
+        changed = cursor.rowcount
+        cursor.execute(_CLEAR_RESPONSE_STATS, {"ids": ids})
+        changed += cursor.rowcount
+    return changed

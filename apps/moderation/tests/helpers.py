@@ -15,6 +15,7 @@ ADS = "/api/ads/"
 MY_ADS = ADS + "my-ads/"
 REPORTS = "/api/moderation/reports/"
 REVIEWS = "/api/moderation/reviews/"
+QUEUE = "/api/moderation/queue/ads/"
 LOGIN = "/api/users/login/"
 REFRESH = "/api/users/token/refresh/"
 PROFILE = "/api/users/profile/"
@@ -22,10 +23,10 @@ TICKET = "/api/messages/ws-ticket/"
 
 REPORT_KEYS = {"id", "target_type", "target_id", "reason", "details", "status",
                "resolution_note", "action", "created_at", "resolved_at"}
-REVIEW_KEYS = {"id", "reviewer", "seller", "ad", "rating", "comment", "created_at"}
+REVIEW_KEYS = {"id", "reviewer", "seller", "ad", "rating", "comment", "created_at", "reply"}
 PUBLIC_PROFILE_KEYS = {"id", "display_name", "avatar", "bio", "location", "member_since",
                        "email_verified", "phone_verified", "rating_average", "rating_count",
-                       "active_ads_count"}
+                       "active_ads_count", "response_rate", "median_response_minutes"}
 PAGE_KEYS = {"count", "next", "previous", "results"}
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -40,6 +41,18 @@ def report_url(report_id: object) -> str:
 
 def reviews_of(user_id: object) -> str:
     return f"{REVIEWS}{user_id}/"
+
+
+def review_url(review_id: object) -> str:
+    return f"{REVIEWS}{review_id}/"
+
+
+def reply_url(review_id: object) -> str:
+    return f"{REVIEWS}{review_id}/reply/"
+
+
+def queue_action_url(ad_id: object, action: str) -> str:
+    return f"{QUEUE}{ad_id}/{action}/"
 
 
 def public_profile(user_id: object) -> str:
@@ -65,7 +78,8 @@ def state() -> dict[str, Any]:
     """Everything a moderation request may write."""
     return {
         "reports": sorted(Report.objects.values_list("pk", "status", "action", "resolution_note")),
-        "reviews": Review.objects.count(),
+        "reviews": sorted(Review.objects.values_list("pk", "rating", "comment", "reply_body",
+                                                     "replied_at")),
         "audit": AuditEntry.objects.count(),
         "ads": sorted((str(pk), status, reason) for pk, status, reason in
                       Ad.objects.values_list("pk", "status", "moderation_reason")),

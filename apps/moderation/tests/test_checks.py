@@ -228,8 +228,19 @@ def test_duplicate_of_the_owners_active_ad_ignoring_case_and_spacing(post_ad, se
     assert_held(ad, "duplicate", api)
 
 
-def test_same_text_as_someone_elses_ad_is_not_a_duplicate(post_ad, buyer, active_ad, api):
+def test_same_text_as_someone_elses_ad_is_a_near_duplicate(post_ad, buyer, active_ad, api):
+    """Not the owner-duplicate rule of API.md; since issue 7, another seller's recent ad in the
+    same category copied is held `duplicate` too (test_rules.py covers that rule)."""
     active_ad(buyer, title="Toyota Fielder 2015 silver", description="Clean car, one owner.")
+
+    assert_held(post_ad(title="Toyota Fielder 2015 silver",
+                        description="Clean car, one owner."), "duplicate", api)
+
+
+def test_same_text_as_someone_elses_ad_in_another_category_is_not_a_duplicate(
+        post_ad, buyer, active_ad, catalog, api):
+    active_ad(buyer, catalog.cars, title="Toyota Fielder 2015 silver",
+              description="Clean car, one owner.")
 
     assert_live(post_ad(title="Toyota Fielder 2015 silver",
                         description="Clean car, one owner."), api)
@@ -304,10 +315,17 @@ def clean(ad: Ad) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("rules", [[explode], [clean, explode], [explode, clean]])
-def test_a_crashing_rule_leaves_the_ad_pending_and_logs(post_ad, monkeypatch, caplog, api,
+HERE = __name__
+EXPLODE, CLEAN = f"{HERE}.explode", f"{HERE}.clean"
+
+
+@pytest.mark.parametrize("rules", [
+    [EXPLODE], [CLEAN, EXPLODE], [EXPLODE, CLEAN],
+    [CLEAN, "apps.moderation.checks.no_such_rule"],  # a mistyped setting fails closed too
+])
+def test_a_crashing_rule_leaves_the_ad_pending_and_logs(post_ad, settings, caplog, api,
                                                         rules):
-    monkeypatch.setattr(checks, "RULES", rules)
+    settings.MODERATION_RULES = rules
 
     with caplog.at_level(logging.ERROR, logger="apps.ads.services"):
         ad = post_ad()
@@ -321,7 +339,7 @@ def test_a_crashing_rule_leaves_the_ad_pending_and_logs(post_ad, monkeypatch, ca
     approve_after_checks(ad_id=ad["id"])
     assert Ad.objects.get(pk=ad["id"]).status == AdStatus.PENDING
     # ...and approved by the next run once the rules work again.
-    monkeypatch.setattr(checks, "RULES", [clean])
+    settings.MODERATION_RULES = [CLEAN]
     approve_after_checks(ad_id=ad["id"])
     assert Ad.objects.get(pk=ad["id"]).status == AdStatus.ACTIVE
 

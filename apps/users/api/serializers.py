@@ -45,6 +45,16 @@ class PublicProfileOutput(serializers.Serializer):
     rating_average = serializers.FloatField(allow_null=True)
     rating_count = serializers.IntegerField()
     active_ads_count = serializers.IntegerField()
+    # Seller signals (issue 7; additions to API.md section 3), recomputed nightly.
+    response_rate = serializers.FloatField(
+        allow_null=True,
+        help_text=("Share (0 to 1, two decimals) of the conversations buyers started in the "
+                   "last 90 days that the seller answered; null without such conversations. "
+                   "Recomputed nightly."))
+    median_response_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text=("Median minutes from a buyer's first message to the seller's first answer "
+                   "over the same conversations; null without answers. Recomputed nightly."))
 
 
 class OwnProfileOutput(PublicProfileOutput):

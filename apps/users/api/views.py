@@ -30,7 +30,7 @@ PROFILE_EXAMPLE = OpenApiExample(
         "display_name": "Amani W.", "avatar": None, "bio": "", "location": None,
         "email_verified": False, "phone_verified": False, "is_staff": False,
         "member_since": "2025-01-31T09:15:00Z", "rating_average": None, "rating_count": 0,
-        "active_ads_count": 0,
+        "active_ads_count": 0, "response_rate": None, "median_response_minutes": None,
     },
     response_only=True,
 )
@@ -44,7 +44,7 @@ PUBLIC_PROFILE_EXAMPLE = OpenApiExample(
         "location": {"id": 12, "slug": "westlands", "name": "Westlands"},
         "member_since": "2025-01-31T09:15:00Z", "email_verified": True,
         "phone_verified": True, "rating_average": 4.67, "rating_count": 3,
-        "active_ads_count": 5,
+        "active_ads_count": 5, "response_rate": 0.92, "median_response_minutes": 14,
     },
     response_only=True,
 )

@@ -44,11 +44,13 @@ def public_url(user_id: object) -> str:
 OWN_PROFILE_KEYS = {
     "id", "email", "phone", "first_name", "last_name", "display_name", "avatar", "bio",
     "location", "email_verified", "phone_verified", "is_staff", "member_since",
-    "rating_average", "rating_count", "active_ads_count",
+    "rating_average", "rating_count", "active_ads_count", "response_rate",
+    "median_response_minutes",
 }
 PUBLIC_PROFILE_KEYS = {
     "id", "display_name", "avatar", "bio", "location", "member_since", "email_verified",
-    "phone_verified", "rating_average", "rating_count", "active_ads_count",
+    "phone_verified", "rating_average", "rating_count", "active_ads_count", "response_rate",
+    "median_response_minutes",
 }
 
 
