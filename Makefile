@@ -72,3 +72,33 @@ bench-data: $(STAMP)
 
 bench-explain: $(STAMP)
 	$(SERVICES) up && $(PY) bench/explain.py --ads $(ADS)
+
+# --- search benchmark (bench/search_bench.py): bench/results/search-<N>.{md,json} ---
+# `make bench-search` runs at 1,000,000 ads (ADS above defaults to 100,000 for bench-data and
+# bench-explain; an ADS given on the command line or in the environment wins here too).
+# The generator reuses marketplace_bench_<N> when it already holds N ads (it only migrates).
+BENCH_SEARCH_ADS := $(if $(filter file,$(origin ADS)),1000000,$(ADS))
+BENCH_ITERATIONS ?= 200
+BENCH_THREADS ?= 4
+
+.PHONY: bench-search
+
+bench-search: $(STAMP)
+	$(SERVICES) up
+	$(PY) bench/generate.py --ads $(BENCH_SEARCH_ADS) $(BENCH_ARGS)
+	$(PY) bench/search_bench.py --ads $(BENCH_SEARCH_ADS) --iterations $(BENCH_ITERATIONS) \
+		--threads $(BENCH_THREADS) $(BENCH_SEARCH_ARGS)
+
+# --- WebSocket benchmark (bench/ws_bench.py): bench/results/ws-<date>.{md,json} ---
+# The production ws server (uvicorn, marketplace.settings.prod) alone on loopback, on
+# marketplace_bench_$(BENCH_WS_ADS): 1,000 sockets (500 buyer/seller pairs), 200 msg/s for 30 s.
+# Its users, ads, conversations and private redis-server are removed at the end; BENCH_WS_ARGS
+# takes the script's options (--rate, --duration, --connections, --channel-layer pubsub...).
+BENCH_WS_ADS ?= 10000
+
+.PHONY: bench-ws
+
+bench-ws: $(STAMP)
+	$(SERVICES) up
+	$(PY) bench/generate.py --ads $(BENCH_WS_ADS)
+	$(PY) bench/ws_bench.py --ads $(BENCH_WS_ADS) $(BENCH_WS_ARGS)

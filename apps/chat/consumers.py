@@ -4,20 +4,35 @@ Handshake: an Origin naming a host that is neither allowed nor a CORS origin is 
 403) before the ticket is looked at; no Origin (mobile apps) is fine. Then the socket is
 accepted and the ticket consumed; a bad one closes with 4401. Frames that arrive meanwhile wait:
 Channels hands a consumer one event at a time.
+
+Blocking work (ORM, Redis) runs on threads of the chat's own (socket_threads(): how many calls
+at once), one call per frame, and `dispatch` skips Channels' per-event connection cleanup.
+Before, every thread-sensitive call of the process went through asgiref's one shared thread,
+also used by Channels before every event of every socket: the frames and forwarded events of
+all sockets queued there. Each call is self-contained (its own transaction; the connection goes
+back to the pool when it ends), and a consumer still handles its own frames one at a time, so
+one socket's messages keep their order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from typing import Any, cast
+import random
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from apps.chat import events, presence, selectors, services, tickets
+from apps.chat.models import Message
 from apps.common.errors import Blocked
 from apps.common.throttles import consume
 from apps.users.models import User
@@ -26,6 +41,60 @@ logger = logging.getLogger(__name__)
 BAD_TICKET = 4401
 MAX_FRAME_CHARS = 16_384
 MAX_BODY = 5000
+PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
+_executors: dict[int, ThreadPoolExecutor] = {}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def socket_threads() -> int:
+    """How many of a process's socket calls run at once (each holds a database connection; the
+    pool's DB_POOL_MAX is 16): settings.CHAT_SOCKET_THREADS, else by the channel layer.
+
+    channels_redis' core layer drops an event (logged "over capacity") once `capacity` events
+    wait for the process, and its receive path, one Redis round trip after another, falls
+    behind as soon as the sends outrun it: bench/ws_bench.py at 75 messages/s over 1,000
+    sockets lost 810 of 1,500 with 8 threads and none with 1 (latency grew instead). With the
+    pub/sub layer nothing queues: 8 threads took the same load at p95 226 ms against 831 ms."""
+    configured = getattr(settings, "CHAT_SOCKET_THREADS", None)
+    if configured:
+        return int(configured)
+    backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", "")
+    return 8 if backend == PUBSUB_LAYER else 1
+
+
+def executor() -> ThreadPoolExecutor:
+    threads = socket_threads()
+    if threads not in _executors:
+        _executors[threads] = ThreadPoolExecutor(max_workers=threads,
+                                                 thread_name_prefix="chat-socket")
+    return _executors[threads]
+
+
+def blocking(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`func` run on the chat's own threads, its database connection closed after the call."""
+    return cast(Callable[P, Awaitable[R]],
+                database_sync_to_async(func, thread_sensitive=False, executor=executor()))
+
+
+LAYER_ATTEMPTS = 4
+
+
+async def with_retries(call: Callable[[], Awaitable[None]]) -> None:
+    """A group join or leave, tried again after a jittered pause when Redis refuses it.
+
+    redis-py's pool (100 connections per process) answers "Too many connections" at once rather
+    than waiting, which a thousand sockets closing together (a deploy, a network blip) meets:
+    bench/ws_bench.py saw ~400 failed leaves, each a membership left behind for a day."""
+    for attempt in range(1, LAYER_ATTEMPTS + 1):
+        try:
+            await call()
+            return
+        except RedisConnectionError:
+            if attempt == LAYER_ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311
 
 
 def origin_allowed(scope: dict[str, Any]) -> bool:
@@ -53,6 +122,54 @@ def active_user(user_id: str | None) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True, is_suspended=False).first()
 
 
+def sign_in(ticket: str) -> User | None:
+    """Consume the ticket; its user, counted online, if the ticket and the account are good."""
+    user = active_user(tickets.consume_ticket(ticket))
+    if user is not None:
+        presence.connected(user.pk)
+    return user
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+NOT_FOUND = ("not_found", "No such conversation.")
+
+
+def send_from_socket(user: User, conversation_id: Any, body: str,
+                     client_id: str | None) -> Message:
+    """A message.send frame's blocking part, in one call: find, throttle, store and publish."""
+    conversation = selectors.get_conversation_for(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise FrameError(*NOT_FOUND)
+    wait = consume("message_send", str(user.pk), settings.THROTTLE_RATES.get("message_send"))
+    if wait > 0:
+        raise FrameError("throttled", f"Slow down; try again in {int(wait) + 1} s.")
+    try:
+        return services.send_message(sender=user, conversation=conversation, body=body,
+                                     client_id=client_id).message
+    except Blocked:
+        raise FrameError("blocked", "You cannot message this user.") from None
+
+
+def typing_target(user: User, conversation_id: Any) -> tuple[Any, Any]:
+    """(conversation id, the other participant's id) for a typing frame."""
+    conversation = selectors.get_conversation_for(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise FrameError(*NOT_FOUND)
+    return conversation.pk, conversation.other_party_id(user.pk)
+
+
+def read_from_socket(user: User, conversation_id: Any) -> None:
+    conversation = selectors.get_conversation_for(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        raise FrameError(*NOT_FOUND)
+    services.mark_read(user=user, conversation=conversation)
+
+
 class MessagesConsumer(AsyncWebsocketConsumer):
     user: User | None = None
 
@@ -61,6 +178,18 @@ class MessagesConsumer(AsyncWebsocketConsumer):
         """The signed-in user; frames are only handled once the ticket named one."""
         return cast(User, self.user)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its `aclose_old_connections()` before every event.
+
+        That call is a thread-sensitive hop onto asgiref's one shared thread, for every frame
+        and every forwarded event of every socket of the process: a queue all of them wait in.
+        This consumer never touches the database on the event loop; its blocking() calls close
+        their connection when they end."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         if not origin_allowed(self.scope):
             await self.close()  # before accept: the handshake answers 403
@@ -68,22 +197,24 @@ class MessagesConsumer(AsyncWebsocketConsumer):
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = (query.get("ticket") or [""])[0]
-        user_id = await database_sync_to_async(tickets.consume_ticket)(ticket)
-        user = await database_sync_to_async(active_user)(user_id)
+        user = await blocking(sign_in)(ticket)
         if user is None:
             await self.close(code=BAD_TICKET)
             return
-        self.user = user
+        self.user = user  # from here on, disconnect() counts the socket out again
         self.acked: set[int] = set()
-        await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
-        await database_sync_to_async(presence.connected)(user.pk)
+        group = events.user_group(user.pk)
+        await with_retries(lambda: self.channel_layer.group_add(group, self.channel_name))
         await self.send_json({"type": "ready", "user": str(user.pk)})
 
     async def disconnect(self, code: int) -> None:
-        if self.user is not None:
-            await self.channel_layer.group_discard(events.user_group(self.user.pk),
-                                                   self.channel_name)
-            await database_sync_to_async(presence.disconnected)(self.user.pk)
+        if self.user is None:
+            return
+        group = events.user_group(self.user.pk)
+        try:
+            await with_retries(lambda: self.channel_layer.group_discard(group, self.channel_name))
+        finally:  # a failed discard (Redis busy or gone) must not leave the user "online"
+            await blocking(presence.disconnected)(self.user.pk)
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))
@@ -114,10 +245,6 @@ class MessagesConsumer(AsyncWebsocketConsumer):
             return
         await handler(frame)
 
-    async def conversation(self, frame: dict[str, Any]) -> Any:
-        return await database_sync_to_async(selectors.get_conversation_for)(
-            user=self.me, conversation_id=frame.get("conversation"))
-
     async def on_send(self, frame: dict[str, Any]) -> None:
         client_id, body = frame.get("client_id"), frame.get("body")
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
@@ -126,42 +253,31 @@ class MessagesConsumer(AsyncWebsocketConsumer):
         if not isinstance(body, str) or not body.strip() or len(body) > MAX_BODY:
             await self.error("invalid", "body: 1 to 5,000 characters, not blank.", client_id)
             return
-        conversation = await self.conversation(frame)
-        if conversation is None:
-            await self.error("not_found", "No such conversation.", client_id)
-            return
-        wait = await database_sync_to_async(consume)(
-            "message_send", str(self.me.pk), settings.THROTTLE_RATES.get("message_send"))
-        if wait > 0:
-            await self.error("throttled", f"Slow down; try again in {int(wait) + 1} s.",
-                             client_id)
-            return
         try:
-            sent = await database_sync_to_async(services.send_message)(
-                sender=self.me, conversation=conversation, body=body, client_id=client_id)
-        except Blocked:
-            await self.error("blocked", "You cannot message this user.", client_id)
+            message = await blocking(send_from_socket)(self.me, frame.get("conversation"), body,
+                                                       client_id)
+        except FrameError as error:
+            await self.error(error.code, error.detail, client_id)
             return
-        self.acked.add(sent.message.id)
+        self.acked.add(message.id)
         await self.send_json({"type": "message.ack", "client_id": client_id,
-                              "message": events.message_payload(sent.message)})
+                              "message": events.message_payload(message)})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
-        conversation = await self.conversation(frame)
-        if conversation is None:
-            await self.error("not_found", "No such conversation.")
+        try:
+            conversation_id, other = await blocking(typing_target)(self.me,
+                                                                   frame.get("conversation"))
+        except FrameError as error:
+            await self.error(error.code, error.detail)
             return
-        other = conversation.other_party_id(self.me.pk)
         await self.channel_layer.group_send(
-            events.user_group(other), events.typing(conversation.pk, user=self.me.pk))
+            events.user_group(other), events.typing(conversation_id, user=self.me.pk))
 
     async def on_read(self, frame: dict[str, Any]) -> None:
-        conversation = await self.conversation(frame)
-        if conversation is None:
-            await self.error("not_found", "No such conversation.")
-            return
-        await database_sync_to_async(services.mark_read)(user=self.me,
-                                                         conversation=conversation)
+        try:
+            await blocking(read_from_socket)(self.me, frame.get("conversation"))
+        except FrameError as error:
+            await self.error(error.code, error.detail)
 
     async def chat_close(self, event: dict[str, Any]) -> None:
         """The account was suspended: its sockets close."""
@@ -170,5 +286,8 @@ class MessagesConsumer(AsyncWebsocketConsumer):
     async def chat_event(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
         if frame.get("type") == "message.new" and frame["message"]["id"] in self.acked:
-            return  # this socket sent it and got the ack
+            # This socket sent it and got the ack. The event comes once, after the ack (it was
+            # published before the send returned): forget the id, so the set stays small.
+            self.acked.discard(frame["message"]["id"])
+            return
         await self.send_json(frame)

@@ -28,6 +28,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created_at": iso(message.created_at),
         "read_at": iso(message.read_at),
         "client_id": message.client_id,
+        "warning": message.warning,
     }
 
 

@@ -2,6 +2,9 @@
 
 Message ids are increasing integers: clients use them as a cursor (`?after=<id>`) to catch up
 after a reconnect, and `message.read`'s `up_to` names one.
+
+Archive and mute are each participant's own: a flag per side on the conversation (no extra
+table, so the list stays one query). A new message clears both sides' archive flags.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ class Conversation(models.Model):
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True, db_index=True)  # last activity
+    buyer_archived = models.BooleanField(default=False)
+    seller_archived = models.BooleanField(default=False)
+    buyer_muted = models.BooleanField(default=False)  # no offline email to the buyer
+    seller_muted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -45,6 +52,20 @@ class Conversation(models.Model):
     def other_party_id(self, user_id: Any) -> Any:
         return self.seller_id if user_id == self.buyer_id else self.buyer_id
 
+    def side_of(self, user_id: Any) -> str:
+        """"buyer" or "seller": the prefix of that participant's own flags."""
+        return "buyer" if user_id == self.buyer_id else "seller"
+
+    def is_muted_for(self, user_id: Any) -> bool:
+        return bool(self.buyer_muted if user_id == self.buyer_id else self.seller_muted)
+
+
+class MessageWarning(models.TextChoices):
+    """Why a message deserves a safety notice in the recipient's client (computed when stored)."""
+
+    CONTACT_DETAILS = "contact_details"
+    OFF_PLATFORM_PAYMENT = "off_platform_payment"
+
 
 class Message(models.Model):
     id = models.BigAutoField(primary_key=True)
@@ -54,6 +75,8 @@ class Message(models.Model):
                                related_name="+")
     body = models.TextField(max_length=5000)
     client_id = models.CharField(max_length=64, null=True, blank=True)
+    warning = models.CharField(max_length=32, choices=MessageWarning.choices, null=True,
+                               blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

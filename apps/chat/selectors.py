@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, When
 
 from apps.ads.models import AdImage
 from apps.chat.models import Conversation, Message
@@ -12,14 +12,27 @@ from apps.chat.services import conversation_id_or_none
 from apps.users.models import User
 
 
-def conversations_of(*, user: User) -> QuerySet[Conversation]:
+def _mine(user: User, flag: str) -> Case:
+    """The caller's own side of a per-participant flag ("archived", "muted")."""
+    return Case(When(buyer=user, then=F(f"buyer_{flag}")), default=F(f"seller_{flag}"),
+                output_field=BooleanField())
+
+
+def conversations_of(*, user: User, archived: bool | None = None) -> QuerySet[Conversation]:
+    """The user's conversations, each with `unread_count`, `archived` and `muted` (the user's
+    own flags); `archived` True/False keeps only those the user archived / did not archive."""
     unread = Count("messages", filter=Q(messages__read_at__isnull=True)
                    & ~Q(messages__sender=user))
+    if archived is None:
+        mine = Q(buyer=user) | Q(seller=user)
+    else:
+        mine = Q(buyer=user, buyer_archived=archived) | Q(seller=user, seller_archived=archived)
     return (
-        Conversation.objects.filter(Q(buyer=user) | Q(seller=user))
+        Conversation.objects.filter(mine)
         .select_related("ad", "buyer__location", "seller__location", "last_message")
         .prefetch_related(Prefetch("ad__images", queryset=AdImage.objects.order_by("order", "id")))
-        .annotate(unread_count=unread)
+        .annotate(unread_count=unread, archived=_mine(user, "archived"),
+                  muted=_mine(user, "muted"))
         .order_by("-updated_at", "-created_at")
     )
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.ads import selectors as ad_selectors
-from apps.chat import events
+from apps.chat import events, safety
 from apps.chat.models import Conversation, Message
 from apps.common import dispatch
 from apps.common.errors import Blocked, DomainError, FieldError
@@ -78,11 +78,14 @@ def store_message(*, sender: User, conversation: Conversation, body: str,
     try:
         with transaction.atomic():
             message = Message.objects.create(conversation=conversation, sender=sender,
-                                             body=body, client_id=client_id or None)
+                                             body=body, client_id=client_id or None,
+                                             warning=safety.warning_for(body))
     except IntegrityError:  # the same client_id raced in from another socket
         return Sent(Message.objects.get(sender=sender, client_id=client_id), created=False)
-    Conversation.objects.filter(pk=conversation.pk).update(last_message=message,
-                                                          updated_at=message.created_at)
+    # A new message brings an archived conversation back for both participants.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, updated_at=message.created_at, buyer_archived=False,
+        seller_archived=False)
     from apps.ads import services as ad_services  # seller's per-ad stats: AdDailyStats.messages
     ad_services.count_message(ad_id=conversation.ad_id, sender_id=sender.pk)  # buyers' only
     payload = events.message_payload(message)
@@ -109,6 +112,20 @@ def mark_read(*, user: User, conversation: Conversation) -> int | None:
         dispatch.publish(events.user_group(other),
                          events.message_read(conversation.pk, reader=user.pk, up_to=newest))
     return newest
+
+
+FLAGS = frozenset({"archived", "muted"})
+
+
+def set_flag(*, user: User, conversation: Conversation, flag: str, value: bool) -> None:
+    """Archive/unarchive or mute/unmute the conversation for `user` alone (idempotent).
+
+    Neither changes `updated_at`: the conversation keeps its place in the list."""
+    if flag not in FLAGS:
+        raise ValueError(flag)
+    field = f"{conversation.side_of(user.pk)}_{flag}"
+    Conversation.objects.filter(pk=conversation.pk).update(**{field: value})
+    setattr(conversation, field, value)
 
 
 def conversation_id_or_none(raw: Any) -> UUID | None:

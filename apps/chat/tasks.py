@@ -1,5 +1,6 @@
 """Offline notice: a message still unread after a short delay, to a recipient with no open
-socket, is emailed; at most one email per conversation and recipient per quiet period."""
+socket, is emailed; at most one email per conversation and recipient per quiet period. A
+recipient who muted the conversation gets none (muting spends no quiet period)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def notify_unread(message_id: str) -> bool:
         return False
     conversation = message.conversation
     recipient_id = conversation.other_party_id(message.sender_id)
+    if conversation.is_muted_for(recipient_id):
+        return False
     if presence.is_online(recipient_id):
         return False
     recipient = User.objects.filter(pk=recipient_id, is_active=True).first()

@@ -1,8 +1,10 @@
-"""Side effects leave services here: after the transaction commits, carrying IDs only."""
+"""Side effects leave services here: after the transaction commits, carrying IDs only.
+
+Callbacks are named functions (not functools.partial): Django's robust on_commit logs a failing
+callback by its __qualname__, which a partial lacks."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -10,9 +12,12 @@ from django.db import transaction
 
 
 def enqueue(task: Any, *ids: UUID | int | str, countdown: int = 0) -> None:
-    args = [str(i) for i in ids]
-    send = partial(task.apply_async, args=tuple(args), countdown=countdown)
-    transaction.on_commit(send, robust=True)
+    args = tuple(str(i) for i in ids)
+
+    def send_task() -> None:
+        task.apply_async(args=args, countdown=countdown)
+
+    transaction.on_commit(send_task, robust=True)
 
 
 def publish(group: str, event: dict[str, Any]) -> None:
@@ -22,4 +27,8 @@ def publish(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    transaction.on_commit(partial(async_to_sync(layer.group_send), group, event), robust=True)
+
+    def send_event() -> None:
+        async_to_sync(layer.group_send)(group, event)
+
+    transaction.on_commit(send_event, robust=True)

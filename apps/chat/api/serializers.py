@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.chat.models import Conversation
+from apps.chat.models import Conversation, MessageWarning
 from apps.users.api.serializers import PublicProfileOutput
 
 
@@ -16,6 +16,14 @@ class MessageOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
     client_id = serializers.CharField(allow_null=True)
+    warning = serializers.ChoiceField(
+        choices=MessageWarning.choices, allow_null=True,
+        help_text=("A safety notice for clients to show beside the message, decided when it "
+                   "was stored: `contact_details` (a phone number, email address or link), "
+                   "`off_platform_payment` (asks for payment outside the platform: paybill, "
+                   "deposit first, Western Union...; wins over `contact_details`), or null. "
+                   "The message is delivered as sent either way."),
+    )
 
 
 class ConversationAdOutput(serializers.Serializer):
@@ -42,6 +50,12 @@ class ConversationOutput(serializers.Serializer):
     other_party = serializers.SerializerMethodField()
     last_message = MessageOutput(allow_null=True)
     unread_count = serializers.IntegerField()
+    archived = serializers.BooleanField(
+        help_text=("The caller archived it (POST <id>/archive/): it is left out of "
+                   "GET conversations/ but for ?archived=true. A new message in it, from "
+                   "either side, clears the flag for both participants."))
+    muted = serializers.BooleanField(
+        help_text="The caller muted it (POST <id>/mute/): no offline email about it.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -50,6 +64,13 @@ class ConversationOutput(serializers.Serializer):
         other = (conversation.seller if request.user.pk == conversation.buyer_id
                  else conversation.buyer)
         return dict(PublicProfileOutput(other, context=self.context).data)
+
+
+class ConversationListQuery(serializers.Serializer):
+    archived = serializers.ChoiceField(
+        choices=["true", "false"], default="false", required=False,
+        help_text=("`true` lists only the conversations the caller archived; `false` "
+                   "(default) only the others. Any other value: 400."))
 
 
 class StartConversationInput(serializers.Serializer):

@@ -9,4 +9,11 @@ urlpatterns = [
     path("<str:conversation_id>/", views.ConversationMessagesView.as_view(),
          name="conversation-messages"),
     path("<str:conversation_id>/read/", views.MarkReadView.as_view(), name="conversation-read"),
+    path("<str:conversation_id>/archive/", views.ArchiveView.as_view(),
+         name="conversation-archive"),
+    path("<str:conversation_id>/unarchive/", views.UnarchiveView.as_view(),
+         name="conversation-unarchive"),
+    path("<str:conversation_id>/mute/", views.MuteView.as_view(), name="conversation-mute"),
+    path("<str:conversation_id>/unmute/", views.UnmuteView.as_view(),
+         name="conversation-unmute"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -45,9 +45,17 @@ class ConversationListView(GenericAPIView):
     throttle_scope = "message_send"
     queryset = Conversation.objects.none()
 
-    @extend_schema(responses={200: s.ConversationOutput(many=True)})
+    @extend_schema(parameters=[s.ConversationListQuery],
+                   responses={200: s.ConversationOutput(many=True),
+                              400: OpenApiResponse(description="`archived` not true/false.")},
+                   description=("Latest activity first. Conversations the caller archived are "
+                                "left out; `?archived=true` lists only those."))
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.conversations_of(user=me(request)))
+        query = s.ConversationListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        archived = query.validated_data["archived"] == "true"
+        page = self.paginate_queryset(selectors.conversations_of(user=me(request),
+                                                                 archived=archived))
         data = s.ConversationOutput(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
 
@@ -73,7 +81,8 @@ class ConversationMessagesView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int, description="Only messages newer than this")],
-        responses={200: s.MessageOutput(many=True)},
+        responses={200: s.MessageOutput(many=True),
+                   400: OpenApiResponse(description="`after` is not a message id.")},
         description="Newest first.",
     )
     def get(self, request: Request, conversation_id: str) -> Response:
@@ -112,6 +121,61 @@ class MarkReadView(APIView):
         conversation = conversation_or_404(request, conversation_id)
         services.mark_read(user=me(request), conversation=conversation)
         return Response({"unread_count": 0})
+
+
+class ConversationFlagView(APIView):
+    """POST <id>/archive/, unarchive/, mute/, unmute/: the caller's own flag, idempotent; the
+    other participant sees no change."""
+
+    permission_classes = [IsAuthenticated]
+    flag = ""
+    value = False
+
+    def set_flag(self, request: Request, conversation_id: str) -> Response:
+        conversation = conversation_or_404(request, conversation_id)
+        services.set_flag(user=me(request), conversation=conversation, flag=self.flag,
+                          value=self.value)
+        return Response(render_conversation(conversation.pk, request))
+
+
+def flag_schema(description: str) -> Any:
+    return extend_schema(request=None, responses={200: s.ConversationOutput},
+                         description=description + " Only the caller's view changes; "
+                         "participants only (others: 404); idempotent.")
+
+
+class ArchiveView(ConversationFlagView):
+    flag, value = "archived", True
+
+    @flag_schema("Archive for the caller: left out of GET conversations/ (listed by "
+                 "`?archived=true`) until a new message arrives in it.")
+    def post(self, request: Request, conversation_id: str) -> Response:
+        return self.set_flag(request, conversation_id)
+
+
+class UnarchiveView(ConversationFlagView):
+    flag, value = "archived", False
+
+    @flag_schema("Back in the caller's GET conversations/.")
+    def post(self, request: Request, conversation_id: str) -> Response:
+        return self.set_flag(request, conversation_id)
+
+
+class MuteView(ConversationFlagView):
+    flag, value = "muted", True
+
+    @flag_schema("Mute for the caller: no offline email about its messages; sockets still "
+                 "get them.")
+    def post(self, request: Request, conversation_id: str) -> Response:
+        return self.set_flag(request, conversation_id)
+
+
+class UnmuteView(ConversationFlagView):
+    flag, value = "muted", False
+
+    @flag_schema("Offline emails about it again.")
+    def post(self, request: Request, conversation_id: str) -> Response:
+        return self.set_flag(request, conversation_id)
 
 
 class UnreadCountView(APIView):

@@ -21,6 +21,7 @@ from apps.categories import services as category_services
 from apps.categories.models import Category
 from apps.chat import services
 from apps.chat.models import Conversation, Message
+from apps.users.api.serializers import PublicProfileOutput
 from apps.users.models import User
 
 MESSAGES = "/api/messages/"
@@ -28,13 +29,14 @@ CONVERSATIONS = MESSAGES + "conversations/"
 UNREAD = MESSAGES + "unread-count/"
 TICKET = MESSAGES + "ws-ticket/"
 
-MESSAGE_KEYS = {"id", "conversation", "sender", "body", "created_at", "read_at", "client_id"}
-CONVERSATION_KEYS = {"id", "ad", "other_party", "last_message", "unread_count", "created_at",
-                     "updated_at"}
+MESSAGE_KEYS = {"id", "conversation", "sender", "body", "created_at", "read_at", "client_id",
+                "warning"}
+CONVERSATION_KEYS = {"id", "ad", "other_party", "last_message", "unread_count", "archived",
+                     "muted", "created_at", "updated_at"}
 CONVERSATION_AD_KEYS = {"id", "slug", "title", "price", "currency", "status", "thumbnail_url"}
-PUBLIC_PROFILE_KEYS = {"id", "display_name", "avatar", "bio", "location", "member_since",
-                       "email_verified", "phone_verified", "rating_average", "rating_count",
-                       "active_ads_count"}
+# other_party is the users app's public profile, whatever fields that one grows (its own suite
+# checks them); the chat suite checks that it is that profile and that nothing private leaks.
+PUBLIC_PROFILE_KEYS = set(PublicProfileOutput().fields)
 PAGE_KEYS = {"count", "next", "previous", "results"}
 TIMESTAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
 

@@ -86,9 +86,10 @@ def test_start_conversation_answers_201_with_the_conversation(client_for, buyer,
     assert data["last_message"] == {
         "id": message.pk, "conversation": str(conversation.pk), "sender": str(buyer.pk),
         "body": "Is it still available?", "created_at": data["last_message"]["created_at"],
-        "read_at": None, "client_id": None,
+        "read_at": None, "client_id": None, "warning": None,
     }
     assert data["unread_count"] == 0  # the buyer's own message
+    assert (data["archived"], data["muted"]) == (False, False)
     assert re.match(TIMESTAMP, data["created_at"]) and re.match(TIMESTAMP, data["updated_at"])
 
 
