@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from apps.ads.api.views import owned_ad_or_error
 from apps.common import idempotency
+from apps.common.ids import parse_uuid
 from apps.common.throttles import client_ip
 from apps.payments import selectors, services
 from apps.payments.api import serializers as s
@@ -115,18 +116,12 @@ class PaymentDetailView(APIView):
     @extend_schema(responses={200: s.PaymentOutput})
     def get(self, request: Request, payment_id: str) -> Response:
         payment = None
-        if services_is_uuid(payment_id):
+        if parse_uuid(payment_id) is not None:
             payment = (Payment.objects.filter(user=me(request), pk=payment_id)
                        .select_related("plan").first())
         if payment is None:
             raise NotFound()
         return Response(s.PaymentOutput(payment).data)
-
-
-def services_is_uuid(value: str) -> bool:
-    from apps.moderation.services import is_uuid
-
-    return is_uuid(value)
 
 
 class CallbackView(APIView):
