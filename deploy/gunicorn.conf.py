@@ -15,3 +15,11 @@ timeout = 30
 keepalive = 5
 accesslog = None
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker: object) -> None:
+    """Move the objects made while loading the app out of the garbage collector's sight: the
+    long full collections they caused were the p99 spikes in bench/results/search-*.md."""
+    import gc
+
+    gc.freeze()
