@@ -53,12 +53,6 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/messages/"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def child_env() -> dict[str, str]:
     db = settings.DATABASES["default"]
     assert db["NAME"].startswith("test"), db["NAME"]  # never a developer's database
@@ -107,8 +101,14 @@ def servers(tmp_path: Path, transactional_db: Any) -> Iterator[tuple[Server, Ser
     env = child_env()
     started: list[Server] = []
     try:
-        for name in ("one", "two"):
-            port, log = free_port(), tmp_path / f"uvicorn-{name}.log"
+        # Both ports are taken while both probes are open, so they always differ (two probes
+        # opened one after the other may get the same port back).
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            second.bind(("127.0.0.1", 0))
+            ports = [int(first.getsockname()[1]), int(second.getsockname()[1])]
+        for name, port in zip(("one", "two"), ports, strict=True):
+            log = tmp_path / f"uvicorn-{name}.log"
             process = subprocess.Popen(  # noqa: S603  our own venv's uvicorn
                 [str(UVICORN), "marketplace.asgi:application", "--host", "127.0.0.1",
                  "--port", str(port), "--lifespan", "off", "--no-access-log",
@@ -120,6 +120,7 @@ def servers(tmp_path: Path, transactional_db: Any) -> Iterator[tuple[Server, Ser
         deadline = time.monotonic() + WAIT
         for server in started:
             wait_healthy(server, deadline)
+            assert server.process.poll() is None, server.log.read_text()
         yield started[0], started[1]
     finally:
         for server in started:
