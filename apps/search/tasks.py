@@ -16,8 +16,9 @@ from apps.search.backends.base import SearchIndexError
 RETRYABLE = (ConnectionError, TimeoutError, TransportError, ApiError, SearchIndexError)
 
 
-@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=300,
-             max_retries=8)
+@shared_task(
+    acks_late=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=300, max_retries=8
+)
 def sync_ads(*ad_ids: str) -> int:
     """Bring these ads up to date in the index: live active ones indexed, others removed."""
     from apps.search.backends.base import get_search_backend
@@ -26,8 +27,9 @@ def sync_ads(*ad_ids: str) -> int:
     return len(ad_ids)
 
 
-@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=300,
-             max_retries=8)
+@shared_task(
+    acks_late=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=300, max_retries=8
+)
 def sync_ad(ad_id: str) -> int:
     """One ad (kept for messages queued before sync_ads existed)."""
     from apps.search.backends.base import get_search_backend
@@ -60,3 +62,16 @@ def send_saved_search_digest(user_id: str) -> int:
     from apps.search import services
 
     return services.send_digest(user_id=user_id)
+
+
+@shared_task(acks_late=True)
+def rebuild_search_tables() -> dict[str, float]:
+    """Daily safety net for PostgreSQL search: recompute the vocabulary (word frequencies,
+    dead words dropped) and the facet count tables, which triggers otherwise keep exact."""
+    from django.conf import settings
+
+    if "postgres" not in settings.SEARCH_BACKEND.lower():
+        return {}
+    from apps.search import maintenance
+
+    return maintenance.rebuild_all()

@@ -23,10 +23,38 @@ class PriceFacetOutput(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class LocationFacetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class AttributeValueOutput(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class AttributeFacetOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named `label`
+    values = AttributeValueOutput(many=True)
+
+
 class FacetsOutput(serializers.Serializer):
     category = CategoryFacetOutput(many=True)
     condition = ConditionFacetOutput(many=True)
     price_range = PriceFacetOutput(many=True)
+    location = LocationFacetOutput(
+        many=True,
+        help_text="Additive: the top-level locations, or the children of the "
+        "selected `location`, each counting its whole subtree; largest first.",
+    )
+    attributes = AttributeFacetOutput(
+        many=True,
+        help_text="Additive: with a `category`, its choice attributes (and its "
+        "subcategories'), each value with its count, largest first; `[]` without one.",
+    )
 
 
 class SearchPageOutput(serializers.Serializer):
@@ -35,6 +63,11 @@ class SearchPageOutput(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     results = AdOutput(many=True)
     facets = FacetsOutput()
+    count_is_estimate = serializers.BooleanField(
+        help_text="Additive. True when more ads match than the server counts (5,000 by "
+        "default): `count` is then that number (a lower bound), the facets cover those ads "
+        "only, and pages end there. False means every count is exact."
+    )
 
 
 class SuggestionOutput(serializers.Serializer):

@@ -43,7 +43,10 @@ class SearchView(APIView):
         description=(
             "Active ads matching `q` and the listing filters, by relevance (every word in the "
             "title, then anywhere, then typo matches), then promotion tier, then newest; "
-            "`ordering` overrides. Facets cover the whole filtered result."
+            "`ordering` overrides. Facets cover the whole filtered result, except when more "
+            "ads match than the server counts (5,000 by default): then `count` is that "
+            "number, `count_is_estimate` is true, the facets cover those ads only, and pages "
+            "end there."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -52,43 +55,80 @@ class SearchView(APIView):
         number = page_number(request)
         params = {key: request.query_params.get(key, "") for key in request.query_params}
         query = SearchQuery(
-            text=params.pop("q", "") or "", params=params, ordering=params.get("ordering"),
-            offset=(number - 1) * size, limit=size, viewer=request.user,
+            text=params.pop("q", "") or "",
+            params=params,
+            ordering=params.get("ordering"),
+            offset=(number - 1) * size,
+            limit=size,
+            viewer=request.user,
         )
         result = get_search_backend().search(query)
         if number > 1 and query.offset >= result.total:
             raise NotFound("Invalid page.")
-        by_id = {ad.pk: ad for ad in ad_selectors.with_relations(
-            ad_selectors.public_ads().filter(pk__in=result.ids))}
+        by_id = {
+            ad.pk: ad
+            for ad in ad_selectors.with_relations(
+                ad_selectors.public_ads().filter(pk__in=result.ids)
+            )
+        }
         ads = [by_id[ad_id] for ad_id in result.ids if ad_id in by_id]
         url = request.build_absolute_uri()
-        next_url = (replace_query_param(url, "page", number + 1)
-                    if query.offset + size < result.total else None)
+        next_url = (
+            replace_query_param(url, "page", number + 1)
+            if query.offset + size < result.total
+            else None
+        )
         previous_url = None
         if number > 1:
-            previous_url = (remove_query_param(url, "page") if number == 2
-                            else replace_query_param(url, "page", number - 1))
-        return Response({
-            "count": result.total, "next": next_url, "previous": previous_url,
-            "results": render_ads(ads, request), "facets": result.facets.as_dict(),
-        })
+            previous_url = (
+                remove_query_param(url, "page")
+                if number == 2
+                else replace_query_param(url, "page", number - 1)
+            )
+        return Response(
+            {
+                "count": result.total,
+                "next": next_url,
+                "previous": previous_url,
+                "results": render_ads(ads, request),
+                "facets": result.facets.as_dict(),
+                "count_is_estimate": result.estimated,
+            }
+        )
 
 
 class SuggestView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="A prefix (2 characters or more).")],
         responses={200: s.SuggestionsOutput},
-        examples=[OpenApiExample("Suggestions", response_only=True, value={"suggestions": [
-            {"text": "Cars", "type": "category", "slug": "cars"},
-            {"text": "Toyota Fielder 2015 silver", "type": "ad",
-             "slug": "toyota-fielder-2015-silver-k2j9xq"}]})],
+        examples=[
+            OpenApiExample(
+                "Suggestions",
+                response_only=True,
+                value={
+                    "suggestions": [
+                        {"text": "Cars", "type": "category", "slug": "cars"},
+                        {
+                            "text": "Toyota Fielder 2015 silver",
+                            "type": "ad",
+                            "slug": "toyota-fielder-2015-silver-k2j9xq",
+                        },
+                    ]
+                },
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         prefix = request.query_params.get("q", "")
         suggestions = get_search_backend().suggest(prefix) if len(prefix.strip()) >= 2 else []
-        return Response({"suggestions": [
-            {"text": item.text, "type": item.type, "slug": item.slug} for item in suggestions
-        ]})
+        return Response(
+            {
+                "suggestions": [
+                    {"text": item.text, "type": item.type, "slug": item.slug}
+                    for item in suggestions
+                ]
+            }
+        )
 
 
 class SavedSearchListView(ListAPIView):
@@ -102,17 +142,31 @@ class SavedSearchListView(ListAPIView):
         return SavedSearch.objects.filter(user=user).order_by("-created_at", "-id")
 
     @extend_schema(
-        request=s.SavedSearchInput, responses={201: s.SavedSearchOutput},
+        request=s.SavedSearchInput,
+        responses={201: s.SavedSearchOutput},
         description="New matches are emailed in a daily digest (each ad once).",
-        examples=[OpenApiExample("Saved search", request_only=True, value={
-            "name": "Toyotas under 1.5M", "q": "toyota",
-            "filters": {"category": "cars", "max_price": "1500000", "attr_year_min": "2012"}})],
+        examples=[
+            OpenApiExample(
+                "Saved search",
+                request_only=True,
+                value={
+                    "name": "Toyotas under 1.5M",
+                    "q": "toyota",
+                    "filters": {
+                        "category": "cars",
+                        "max_price": "1500000",
+                        "attr_year_min": "2012",
+                    },
+                },
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         payload = s.SavedSearchInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        saved = services.create_saved_search(user=cast(User, request.user),
-                                             **payload.validated_data)
+        saved = services.create_saved_search(
+            user=cast(User, request.user), **payload.validated_data
+        )
         return Response(s.SavedSearchOutput(saved).data, status=status.HTTP_201_CREATED)
 
 
@@ -126,5 +180,3 @@ class SavedSearchDetailView(APIView):
         ):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

@@ -38,10 +38,19 @@ class Facets:
     category: list[dict[str, Any]] = field(default_factory=list)
     condition: list[dict[str, Any]] = field(default_factory=list)
     price_range: list[dict[str, Any]] = field(default_factory=list)
+    # Top-level locations, or the children of the selected `location`; largest first.
+    location: list[dict[str, Any]] = field(default_factory=list)
+    # The selected category's choice attributes: [{key, label, values: [{value, count}]}].
+    attributes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"category": self.category, "condition": self.condition,
-                "price_range": self.price_range}
+        return {
+            "category": self.category,
+            "condition": self.condition,
+            "price_range": self.price_range,
+            "location": self.location,
+            "attributes": self.attributes,
+        }
 
 
 @dataclass
@@ -49,6 +58,9 @@ class SearchPage:
     ids: list[UUID]
     total: int
     facets: Facets
+    # True when more ads matched than were counted (PostgreSQL counts at most
+    # SEARCH_COUNT_CAP): `total` is then that cap and the facets cover those ads only.
+    estimated: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,24 +6,28 @@ same way and a renamed category needs no reindex.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from apps.categories import selectors as category_selectors
+from apps.locations import selectors as location_selectors
 from apps.search.backends.base import Facets, price_buckets
 from apps.search.text import name_has_word_prefix
 
 
-def category_nodes() -> list[dict[str, Any]]:
+def category_nodes(tree: Any = None) -> list[dict[str, Any]]:
     """The cached category tree's nodes, in tree order."""
-    tree, _ = category_selectors.load_tree()
+    if tree is None:
+        tree, _ = category_selectors.load_tree()
     return [tree.nodes[node_id] for node_id in tree.preorder]
 
 
-def category_ids_named(words: list[str]) -> list[int]:
+def category_ids_named(words: list[str], tree: Any = None) -> list[int]:
     """Categories whose name has every word (as word prefixes), with their descendants."""
     if not words:
         return []
-    tree, _ = category_selectors.load_tree()
+    if tree is None:
+        tree, _ = category_selectors.load_tree()
     matched: set[int] = set()
     for node in tree.nodes.values():
         if name_has_word_prefix(node["name"], words):
@@ -40,21 +44,123 @@ def category_suggestions(words: list[str], *, limit: int = 3) -> list[dict[str, 
     ][:limit]
 
 
+@dataclass(frozen=True)
+class FacetScope:
+    """What the location and attribute facets depend on: the selected `location` (its
+    children are counted, else the top-level locations) and the choice attributes of the
+    selected `category` (and its subcategories), in schema order."""
+
+    location: str | None = None
+    attributes: tuple[dict[str, Any], ...] = ()
+    tree: Any = None  # the category tree it was read from (read once per search)
+    category_ids: list[int] | None = None  # the selected category and its descendants
+
+    @property
+    def attribute_keys(self) -> list[str]:
+        return [definition["key"] for definition in self.attributes]
+
+
+def facet_scope(params: dict[str, str]) -> FacetScope:
+    """From the query's (already validated) filters; no SQL once the trees are cached."""
+    attributes: list[dict[str, Any]] = []
+    category_ids = None
+    tree, _ = category_selectors.load_tree()
+    slug = params.get("category") or ""
+    if slug:
+        node = tree.by_slug(slug)
+        if node is not None:
+            category_ids = tree.descendants(node["id"])
+            below = category_ids[1:]
+            definitions = [
+                *tree.effective_definitions(node["id"]),
+                *(d for node_id in below for d in tree.nodes[node_id]["attributes"]),
+            ]
+            seen: set[str] = set()
+            for definition in definitions:
+                if definition.get("type") == "choice" and definition["key"] not in seen:
+                    seen.add(definition["key"])
+                    attributes.append(definition)
+    return FacetScope(
+        location=params.get("location") or None,
+        attributes=tuple(attributes),
+        tree=tree,
+        category_ids=category_ids,
+    )
+
+
+def location_facet(counts: dict[int, int], selected: str | None) -> list[dict[str, Any]]:
+    """Counts by an ad's own location id -> the selected location's children (or the
+    top-level locations), each with its whole subtree's count; largest first."""
+    roots = location_selectors.location_tree()
+    level = roots
+    if selected:
+        stack = list(roots)
+        level = []
+        while stack:
+            node = stack.pop()
+            if node["slug"] == selected:
+                level = node["children"]
+                break
+            stack.extend(node["children"])
+
+    def subtree_count(node: dict[str, Any]) -> int:
+        return counts.get(node["id"], 0) + sum(subtree_count(c) for c in node["children"])
+
+    items = [
+        {"id": node["id"], "slug": node["slug"], "name": node["name"], "count": subtree_count(node)}
+        for node in level
+    ]
+    items = [item for item in items if item["count"] > 0]
+    items.sort(key=lambda item: (-item["count"], item["name"]))
+    return items
+
+
+def attribute_facet(counts: dict[tuple[str, str], int], scope: FacetScope) -> list[dict[str, Any]]:
+    """Counts by (key, value) -> per choice attribute of the scope, its values with a count,
+    largest first (attributes without any value left out)."""
+    facet: list[dict[str, Any]] = []
+    for definition in scope.attributes:
+        key = definition["key"]
+        values: list[dict[str, Any]] = [
+            {"value": value, "count": count}
+            for (k, value), count in counts.items()
+            if k == key and count > 0
+        ]
+        if values:
+            values.sort(key=lambda item: (-item["count"], item["value"]))
+            facet.append({"key": key, "label": definition.get("label") or key, "values": values})
+    return facet
+
+
 def assemble_facets(
-    *, categories: dict[int, int], conditions: dict[str, int], buckets: dict[int, int]
+    *,
+    categories: dict[int, int],
+    conditions: dict[str, int],
+    buckets: dict[int, int],
+    locations: dict[int, int] | None = None,
+    attributes: dict[tuple[str, str], int] | None = None,
+    scope: FacetScope | None = None,
 ) -> Facets:
     """Counts by category id, condition and price bucket (0..5) -> the contract's facets:
-    categories and conditions with a count, largest first; every price bucket listed."""
-    nodes = {node["id"]: node for node in category_nodes()}
+    categories and conditions with a count, largest first; every price bucket listed. With
+    a scope, also the location and attribute facets (counts by location id, (key, value))."""
+    nodes = {node["id"]: node for node in category_nodes(scope.tree if scope else None)}
     facets = Facets()
     for category_id, count in categories.items():
         node = nodes.get(category_id)
         if node is not None and count > 0:
-            facets.category.append({"id": node["id"], "slug": node["slug"],
-                                    "name": node["name"], "count": count})
-    facets.condition = [{"value": value, "count": count}
-                        for value, count in conditions.items() if value and count > 0]
+            facets.category.append(
+                {"id": node["id"], "slug": node["slug"], "name": node["name"], "count": count}
+            )
+    facets.condition = [
+        {"value": value, "count": count}
+        for value, count in conditions.items()
+        if value and count > 0
+    ]
     facets.category.sort(key=lambda item: (-item["count"], item["name"]))
     facets.condition.sort(key=lambda item: (-item["count"], item["value"]))
     facets.price_range = price_buckets(buckets)
+    if scope is not None:
+        facets.location = location_facet(locations or {}, scope.location)
+        facets.attributes = attribute_facet(attributes or {}, scope)
     return facets

@@ -43,6 +43,7 @@ from apps.search.backends.common import (
     assemble_facets,
     category_ids_named,
     category_suggestions,
+    facet_scope,
 )
 from apps.search.text import name_has_word_prefix
 
@@ -101,19 +102,21 @@ def parse_filters(query: SearchQuery) -> builders.Filters:
     for param in params:
         if not param.startswith(ATTRIBUTE_PREFIX):
             continue
-        key, bound = param[len(ATTRIBUTE_PREFIX):], None
+        key, bound = param[len(ATTRIBUTE_PREFIX) :], None
         if key not in types and key.endswith(("_min", "_max")):
             key, bound = key[:-4], key[-3:]
         kind = types.get(key)
         if kind is None or (bound is not None and kind not in ("int", "decimal")):
             raise invalid(param, f'Unknown attribute filter "{param}".')
         value = parse_attribute_value(param, kind, params.get(param, ""))
-        filters.attributes.append(builders.AttributeFilter(key=key, kind=kind, bound=bound,
-                                                           value=value))
+        filters.attributes.append(
+            builders.AttributeFilter(key=key, kind=kind, bound=bound, value=value)
+        )
     viewer = query.viewer
     if viewer is not None and getattr(viewer, "is_authenticated", False):
-        filters.hidden_owner_ids = sorted(str(i) for i in
-                                          user_selectors.blocked_user_ids(user=viewer))
+        filters.hidden_owner_ids = sorted(
+            str(i) for i in user_selectors.blocked_user_ids(user=viewer)
+        )
     return filters
 
 
@@ -122,13 +125,14 @@ def make_client() -> Any:
 
     if not settings.ELASTICSEARCH_URL:
         raise ImproperlyConfigured("ElasticsearchSearchBackend needs ELASTICSEARCH_URL.")
-    return Elasticsearch(settings.ELASTICSEARCH_URL, request_timeout=10, max_retries=2,
-                         retry_on_timeout=True)
+    return Elasticsearch(
+        settings.ELASTICSEARCH_URL, request_timeout=10, max_retries=2, retry_on_timeout=True
+    )
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class ElasticsearchSearchBackend:
@@ -162,38 +166,61 @@ class ElasticsearchSearchBackend:
 
     def _search_index(self, query: SearchQuery, filters: builders.Filters) -> SearchPage:
         words = search_text.terms(query.text)
-        category_ids = category_ids_named(words)
+        scope = facet_scope(query.params)
+        category_ids = category_ids_named(words, scope.tree)
         deep = query.offset + query.limit > builders.MAX_RESULT_WINDOW
-        body = builders.build_query(query, filters, category_ids=category_ids,
-                                    offset=0 if deep else None, limit=0 if deep else None)
+        body = builders.build_query(
+            query,
+            filters,
+            category_ids=category_ids,
+            offset=0 if deep else None,
+            limit=0 if deep else None,
+            attribute_keys=scope.attribute_keys,
+        )
         response = self._search(body)
         total = builders.parse_total(response)
         categories, conditions, buckets = builders.parse_facets(response)
-        facets = assemble_facets(categories=categories, conditions=conditions, buckets=buckets)
+        facets = assemble_facets(
+            categories=categories,
+            conditions=conditions,
+            buckets=buckets,
+            locations=builders.parse_location_counts(response),
+            attributes=builders.parse_attribute_counts(response),
+            scope=scope,
+        )
         if deep:
             hits = self._deep_page(query, filters, category_ids, total=total)
         else:
             hits = builders.parse_hits(response)
         return SearchPage(ids=[UUID(hit["_id"]) for hit in hits], total=total, facets=facets)
 
-    def _deep_page(self, query: SearchQuery, filters: builders.Filters,
-                   category_ids: list[int], *, total: int) -> list[dict[str, Any]]:
+    def _deep_page(
+        self, query: SearchQuery, filters: builders.Filters, category_ids: list[int], *, total: int
+    ) -> list[dict[str, Any]]:
         """Pages past max_result_window: walk there with search_after, a window at a time."""
         if query.offset >= total:
             return []
         skipped, after = 0, None
         while skipped < query.offset:
             step = min(builders.MAX_RESULT_WINDOW, query.offset - skipped)
-            body = builders.build_query(query, filters, category_ids=category_ids, offset=0,
-                                        limit=step, facets=False, search_after=after)
+            body = builders.build_query(
+                query,
+                filters,
+                category_ids=category_ids,
+                offset=0,
+                limit=step,
+                facets=False,
+                search_after=after,
+            )
             body["track_total_hits"] = False
             hits = builders.parse_hits(self._search(body))
             if not hits:
                 return []
             skipped += len(hits)
             after = hits[-1]["sort"]
-        body = builders.build_query(query, filters, category_ids=category_ids, facets=False,
-                                    search_after=after)
+        body = builders.build_query(
+            query, filters, category_ids=category_ids, facets=False, search_after=after
+        )
         body["track_total_hits"] = False
         return builders.parse_hits(self._search(body))
 
@@ -224,8 +251,10 @@ class ElasticsearchSearchBackend:
             logger.warning("search index unavailable: suggesting from PostgreSQL", exc_info=True)
             return list(self.fallback().suggest(prefix, limit=limit))
         words = search_text.terms(prefix)
-        suggestions = [Suggestion(text=item["text"], type="category", slug=item["slug"])
-                       for item in category_suggestions(words)]
+        suggestions = [
+            Suggestion(text=item["text"], type="category", slug=item["slug"])
+            for item in category_suggestions(words)
+        ]
         seen: set[str] = set()
         for hit in builders.parse_hits(response):
             if len(suggestions) >= limit:
@@ -250,9 +279,11 @@ class ElasticsearchSearchBackend:
         indices.put_index_template(name=self.alias, **builders.index_template(self.alias))
         if not indices.exists_alias(name=self.alias):
             try:
-                indices.create(index=self.new_index_name(),
-                               aliases={self.alias: {"is_write_index": True}},
-                               **builders.index_settings_and_mappings())
+                indices.create(
+                    index=self.new_index_name(),
+                    aliases={self.alias: {"is_write_index": True}},
+                    **builders.index_settings_and_mappings(),
+                )
             except BadRequestError:
                 # Another worker made it at the same moment.
                 if not indices.exists_alias(name=self.alias):
@@ -283,9 +314,11 @@ class ElasticsearchSearchBackend:
         from apps.ads.models import LIVE_ACTIVE, Ad, AdImage
 
         rows = {
-            str(ad.pk): ad for ad in Ad.objects.filter(pk__in=ids)
-            .annotate(is_live=Exists(Ad.objects.filter(LIVE_ACTIVE, pk=OuterRef("pk"))),
-                      has_images=Exists(AdImage.objects.filter(ad=OuterRef("pk"))))
+            str(ad.pk): ad
+            for ad in Ad.objects.filter(pk__in=ids).annotate(
+                is_live=Exists(Ad.objects.filter(LIVE_ACTIVE, pk=OuterRef("pk"))),
+                has_images=Exists(AdImage.objects.filter(ad=OuterRef("pk"))),
+            )
         }
         actions: list[dict[str, Any]] = []
         for ad_id in ids:
@@ -307,12 +340,12 @@ class ElasticsearchSearchBackend:
             return len(response.get("items", []))
         failures = []
         for item in response.get("items", []):
-            (operation, result), = item.items()
+            ((operation, result),) = item.items()
             status = int(result.get("status", 200))
             stale = status == 409  # a newer version is already there
             missing = operation == "delete" and status == 404
             if result.get("error") and not (stale or missing):
-                failures.append(f'{result.get("_id")}: {result["error"]}')
+                failures.append(f"{result.get('_id')}: {result['error']}")
         if failures:
             raise SearchIndexError(f"{len(failures)} bulk items failed: {failures[:3]}")
         return len(response.get("items", []))
@@ -365,4 +398,3 @@ class ElasticsearchSearchBackend:
             if name != new:
                 with contextlib.suppress(NotFoundError):
                     indices.delete(index=name)
-

@@ -34,20 +34,29 @@ EDGE_NGRAM_MAX = 20  # longer typed words fall back to a prefix query
 PREFIX_MAX = 10  # index_prefixes: prefix queries up to this length read a ready-made field
 MAX_RESULT_WINDOW = 10_000  # ES's default; deeper pages walk with search_after
 CATEGORY_FACET_SIZE = 1_000
+LOCATION_FACET_SIZE = 5_000  # every location (the roll-up happens in common.location_facet)
+ATTRIBUTE_VALUES_SIZE = 100  # values per choice attribute
 PRICE_EDGES = [10_000, 50_000, 100_000, 500_000, 1_000_000]  # KES; the index holds cents
 LONG_MAX = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 TITLE_FIELDS = ["title", "title.english"]
-ANYWHERE_FIELDS = ["title", "title.english", "attributes_text", "description",
-                   "description.english"]
+ANYWHERE_FIELDS = [
+    "title",
+    "title.english",
+    "attributes_text",
+    "description",
+    "description.english",
+]
 PREFIX_TITLE = ["title"]
 PREFIX_ANYWHERE = ["title", "attributes_text", "description"]
 
 BAND_TITLE, BAND_ANYWHERE, BAND_TYPO = 3, 2, 1
 
 DEFAULT_SORT: list[dict[str, Any]] = [
-    {"promotion_tier": "desc"}, {"published_at": "desc"}, {"id": "desc"},
+    {"promotion_tier": "desc"},
+    {"published_at": "desc"},
+    {"id": "desc"},
 ]
 RELEVANCE_SORT: list[dict[str, Any]] = [{"_score": "desc"}, *DEFAULT_SORT]
 ORDERING_SORTS: dict[str, list[dict[str, Any]]] = {
@@ -59,6 +68,7 @@ ORDERING_SORTS: dict[str, list[dict[str, Any]]] = {
 
 
 # --- the index --------------------------------------------------------------------------------
+
 
 def _text(analyzer: str, **extra: Any) -> dict[str, Any]:
     return {"type": "text", "analyzer": analyzer, **extra}
@@ -76,8 +86,11 @@ def index_settings_and_mappings() -> dict[str, Any]:
                 "words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"},
             },
             "filter": {
-                "title_edge_ngrams": {"type": "edge_ngram", "min_gram": 1,
-                                      "max_gram": EDGE_NGRAM_MAX},
+                "title_edge_ngrams": {
+                    "type": "edge_ngram",
+                    "min_gram": 1,
+                    "max_gram": EDGE_NGRAM_MAX,
+                },
                 "english_possessive": {"type": "stemmer", "language": "possessive_english"},
                 "english_stemmer": {"type": "stemmer", "language": "english"},
             },
@@ -85,13 +98,26 @@ def index_settings_and_mappings() -> dict[str, Any]:
                 "folded_keyword": {"type": "custom", "filter": ["lowercase", "asciifolding"]},
             },
             "analyzer": {
-                "folded": {"type": "custom", "tokenizer": "words",
-                           "filter": ["lowercase", "asciifolding"]},
-                "folded_english": {"type": "custom", "tokenizer": "words",
-                                   "filter": ["english_possessive", "lowercase", "asciifolding",
-                                              "english_stemmer"]},
-                "edge_ngrams": {"type": "custom", "tokenizer": "words",
-                                "filter": ["lowercase", "asciifolding", "title_edge_ngrams"]},
+                "folded": {
+                    "type": "custom",
+                    "tokenizer": "words",
+                    "filter": ["lowercase", "asciifolding"],
+                },
+                "folded_english": {
+                    "type": "custom",
+                    "tokenizer": "words",
+                    "filter": [
+                        "english_possessive",
+                        "lowercase",
+                        "asciifolding",
+                        "english_stemmer",
+                    ],
+                },
+                "edge_ngrams": {
+                    "type": "custom",
+                    "tokenizer": "words",
+                    "filter": ["lowercase", "asciifolding", "title_edge_ngrams"],
+                },
             },
         },
     }
@@ -100,21 +126,28 @@ def index_settings_and_mappings() -> dict[str, Any]:
         "properties": {
             "id": {"type": "keyword"},
             "slug": {"type": "keyword", "index": False},
-            "title": _text("folded", index_prefixes=prefixes, fields={
-                "english": _text("folded_english"),
-                "suggest": _text("edge_ngrams", search_analyzer="folded"),
-                "raw": {"type": "keyword", "normalizer": "folded_keyword",
-                        "ignore_above": 256},
-            }),
-            "description": _text("folded", index_prefixes=prefixes,
-                                 fields={"english": _text("folded_english")}),
+            "title": _text(
+                "folded",
+                index_prefixes=prefixes,
+                fields={
+                    "english": _text("folded_english"),
+                    "suggest": _text("edge_ngrams", search_analyzer="folded"),
+                    "raw": {"type": "keyword", "normalizer": "folded_keyword", "ignore_above": 256},
+                },
+            ),
+            "description": _text(
+                "folded", index_prefixes=prefixes, fields={"english": _text("folded_english")}
+            ),
             "attributes_text": _text("folded", index_prefixes=prefixes),
-            "attributes": {"type": "nested", "properties": {
-                "key": {"type": "keyword"},
-                "keyword": {"type": "keyword", "ignore_above": 256},
-                "number": {"type": "double"},
-                "boolean": {"type": "boolean"},
-            }},
+            "attributes": {
+                "type": "nested",
+                "properties": {
+                    "key": {"type": "keyword"},
+                    "keyword": {"type": "keyword", "ignore_above": 256},
+                    "number": {"type": "double"},
+                    "boolean": {"type": "boolean"},
+                },
+            },
             "category_id": {"type": "keyword"},
             "location_id": {"type": "keyword"},
             "owner_id": {"type": "keyword"},
@@ -134,11 +167,15 @@ def index_settings_and_mappings() -> dict[str, Any]:
 
 def index_template(alias: str) -> dict[str, Any]:
     """Every `<alias>-*` index gets the ads mapping, whoever creates it."""
-    return {"index_patterns": [f"{alias}-*"], "priority": 100,
-            "template": index_settings_and_mappings()}
+    return {
+        "index_patterns": [f"{alias}-*"],
+        "priority": 100,
+        "template": index_settings_and_mappings(),
+    }
 
 
 # --- documents --------------------------------------------------------------------------------
+
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
@@ -176,7 +213,8 @@ def attribute_entries(attributes: dict[str, Any]) -> list[dict[str, Any]]:
 def attributes_text(attributes: dict[str, Any]) -> str:
     """String and number values, as PostgreSQL's jsonb_to_tsvector(["string", "numeric"])."""
     return " ".join(
-        str(value) for _, value in sorted((attributes or {}).items())
+        str(value)
+        for _, value in sorted((attributes or {}).items())
         if isinstance(value, str | int | float) and not isinstance(value, bool)
     )
 
@@ -216,6 +254,7 @@ def version_of(ad: Any) -> int:
 
 
 # --- queries ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AttributeFilter:
@@ -273,9 +312,19 @@ def attribute_clause(item: AttributeFilter) -> dict[str, Any]:
         match = {"term": {"attributes.number": _bounded(item.value)}}
     else:
         match = {"term": {"attributes.keyword": str(item.value)}}
-    return {"nested": {"path": "attributes", "query": {"bool": {"filter": [
-        {"term": {"attributes.key": item.key}}, match,
-    ]}}}}
+    return {
+        "nested": {
+            "path": "attributes",
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"term": {"attributes.key": item.key}},
+                        match,
+                    ]
+                }
+            },
+        }
+    }
 
 
 def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
@@ -300,9 +349,16 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     if filters.seller:
         clauses.append({"term": {"owner_id": filters.seller}})
     if filters.posted_since is not None:
-        clauses.append({"range": {"published_at": {
-            "gte": filters.posted_since.isoformat(), "format": "strict_date_optional_time",
-        }}})
+        clauses.append(
+            {
+                "range": {
+                    "published_at": {
+                        "gte": filters.posted_since.isoformat(),
+                        "format": "strict_date_optional_time",
+                    }
+                }
+            }
+        )
     clauses.extend(attribute_clause(item) for item in filters.attributes)
     return clauses
 
@@ -313,10 +369,17 @@ def _all_terms(words: list[str], fields: list[str], prefix_fields: list[str]) ->
     clauses: list[dict[str, Any]] = [
         {"multi_match": {"query": word, "fields": fields, "operator": "and"}} for word in whole
     ]
-    clauses.append({"bool": {"minimum_should_match": 1, "should": [
-        {"multi_match": {"query": last, "fields": fields, "operator": "and"}},
-        *({"prefix": {name: {"value": last}}} for name in prefix_fields),
-    ]}})
+    clauses.append(
+        {
+            "bool": {
+                "minimum_should_match": 1,
+                "should": [
+                    {"multi_match": {"query": last, "fields": fields, "operator": "and"}},
+                    *({"prefix": {name: {"value": last}}} for name in prefix_fields),
+                ],
+            }
+        }
+    )
     return {"bool": {"filter": clauses}}
 
 
@@ -324,17 +387,35 @@ def text_query(words: list[str], category_ids: list[int]) -> dict[str, Any]:
     """Matches and scores an ad by its relevance band (see the module docstring)."""
     anywhere = _all_terms(words, ANYWHERE_FIELDS, PREFIX_ANYWHERE)
     if category_ids:
-        anywhere = {"bool": {"minimum_should_match": 1, "should": [
-            anywhere, {"terms": {"category_id": _ids(category_ids)}},
-        ]}}
-    typo = {"match": {"title": {"query": search_text.typo_text(words), "fuzziness": "AUTO",
-                                "operator": "and"}}}
-    return {"dis_max": {"tie_breaker": 0, "queries": [
-        {"constant_score": {"filter": _all_terms(words, TITLE_FIELDS, PREFIX_TITLE),
-                            "boost": BAND_TITLE}},
-        {"constant_score": {"filter": anywhere, "boost": BAND_ANYWHERE}},
-        {"constant_score": {"filter": typo, "boost": BAND_TYPO}},
-    ]}}
+        anywhere = {
+            "bool": {
+                "minimum_should_match": 1,
+                "should": [
+                    anywhere,
+                    {"terms": {"category_id": _ids(category_ids)}},
+                ],
+            }
+        }
+    typo = {
+        "match": {
+            "title": {"query": search_text.typo_text(words), "fuzziness": "AUTO", "operator": "and"}
+        }
+    }
+    return {
+        "dis_max": {
+            "tie_breaker": 0,
+            "queries": [
+                {
+                    "constant_score": {
+                        "filter": _all_terms(words, TITLE_FIELDS, PREFIX_TITLE),
+                        "boost": BAND_TITLE,
+                    }
+                },
+                {"constant_score": {"filter": anywhere, "boost": BAND_ANYWHERE}},
+                {"constant_score": {"filter": typo, "boost": BAND_TYPO}},
+            ],
+        }
+    }
 
 
 def sort_for(*, ordering: str | None, has_text: bool) -> list[dict[str, Any]]:
@@ -343,7 +424,11 @@ def sort_for(*, ordering: str | None, has_text: bool) -> list[dict[str, Any]]:
     return [dict(item) for item in (RELEVANCE_SORT if has_text else DEFAULT_SORT)]
 
 
-def facet_aggregations() -> dict[str, Any]:
+def facet_aggregations(attribute_keys: list[str] | None = None) -> dict[str, Any]:
+    """Category, condition, price bucket and location (the ad's own; common.location_facet
+    rolls them up to the level shown) for every query; with `attribute_keys` (the selected
+    category's choice attributes) the ads per (key, value) too: one nested entry per ad and
+    key, so a nested doc count is an ad count."""
     edges: list[int | None] = [None, *PRICE_EDGES, None]
     ranges: list[dict[str, Any]] = []
     for i in range(len(edges) - 1):
@@ -354,11 +439,35 @@ def facet_aggregations() -> dict[str, Any]:
         if high is not None:
             bucket["to"] = high * 100
         ranges.append(bucket)
-    return {
+    aggs: dict[str, Any] = {
         "category": {"terms": {"field": "category_id", "size": CATEGORY_FACET_SIZE}},
         "condition": {"terms": {"field": "condition", "size": 10}},
         "price": {"range": {"field": "price_cents", "ranges": ranges}},
+        "location": {"terms": {"field": "location_id", "size": LOCATION_FACET_SIZE}},
     }
+    if attribute_keys:
+        aggs["attributes"] = {
+            "nested": {"path": "attributes"},
+            "aggs": {
+                "keys": {
+                    "filter": {"terms": {"attributes.key": list(attribute_keys)}},
+                    "aggs": {
+                        "key": {
+                            "terms": {"field": "attributes.key", "size": len(attribute_keys)},
+                            "aggs": {
+                                "value": {
+                                    "terms": {
+                                        "field": "attributes.keyword",
+                                        "size": ATTRIBUTE_VALUES_SIZE,
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+        }
+    return aggs
 
 
 def build_query(
@@ -370,6 +479,7 @@ def build_query(
     limit: int | None = None,
     facets: bool = True,
     search_after: list[Any] | None = None,
+    attribute_keys: list[str] | None = None,
 ) -> dict[str, Any]:
     """The `_search` body for a SearchQuery: ids only (no _source), exact total, facets unless
     told otherwise.
@@ -395,7 +505,7 @@ def build_query(
     else:
         body["from"] = query.offset if offset is None else offset
     if facets:
-        body["aggs"] = facet_aggregations()
+        body["aggs"] = facet_aggregations(attribute_keys)
     return body
 
 
@@ -423,17 +533,39 @@ def build_suggest(prefix: str, *, size: int = 30) -> dict[str, Any] | None:
 
 # --- responses --------------------------------------------------------------------------------
 
-def parse_facets(response: dict[str, Any]
-                 ) -> tuple[dict[int, int], dict[str, int], dict[int, int]]:
+
+def parse_facets(response: dict[str, Any]) -> tuple[dict[int, int], dict[str, int], dict[int, int]]:
     """Counts by category id, by condition, by price bucket index (0..5)."""
     aggs = response.get("aggregations") or {}
-    categories = {int(b["key"]): int(b["doc_count"])
-                  for b in (aggs.get("category") or {}).get("buckets", [])}
-    conditions = {str(b["key"]): int(b["doc_count"])
-                  for b in (aggs.get("condition") or {}).get("buckets", [])}
-    buckets = {int(b["key"]): int(b["doc_count"])
-               for b in (aggs.get("price") or {}).get("buckets", [])}
+    categories = {
+        int(b["key"]): int(b["doc_count"]) for b in (aggs.get("category") or {}).get("buckets", [])
+    }
+    conditions = {
+        str(b["key"]): int(b["doc_count"]) for b in (aggs.get("condition") or {}).get("buckets", [])
+    }
+    buckets = {
+        int(b["key"]): int(b["doc_count"]) for b in (aggs.get("price") or {}).get("buckets", [])
+    }
     return categories, conditions, buckets
+
+
+def parse_location_counts(response: dict[str, Any]) -> dict[int, int]:
+    """Counts by the ads' own location id."""
+    aggs = response.get("aggregations") or {}
+    return {
+        int(b["key"]): int(b["doc_count"]) for b in (aggs.get("location") or {}).get("buckets", [])
+    }
+
+
+def parse_attribute_counts(response: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """Counts by (attribute key, value)."""
+    aggs = response.get("aggregations") or {}
+    keys = ((aggs.get("attributes") or {}).get("keys") or {}).get("key") or {}
+    return {
+        (str(key["key"]), str(value["key"])): int(value["doc_count"])
+        for key in keys.get("buckets", [])
+        for value in (key.get("value") or {}).get("buckets", [])
+    }
 
 
 def parse_total(response: dict[str, Any]) -> int:

@@ -2,64 +2,211 @@
 
 Matching: the stored `search_vector` (GIN) against the query's terms, the last one as a prefix,
 in the `simple` and `english` configurations; or the query's words naming a category (with its
-descendants); or, for typos, every word `w <% lower(mkt_unaccent(title))`, an indexable trigram
-operator (word by word, as Elasticsearch's fuzzy `operator: and`: "toyota axio" is no typo for
-"Toyota Vitz").
+descendants). Typos are a fallback: when the exact terms find fewer than TYPO_FALLBACK_BELOW
+ads, each word (3+ letters) gets up to 5 corrections from the vocabulary of title words
+(search_searchvocabulary: trigram index, `word %> typed`, then levenshtein within
+Elasticsearch's AUTO fuzziness), and the query runs again with `(word | fix1 | fix2)`.
 
 Order: relevance bands, then promotion tier, then newest (API.md section 6): 3 = every term in
 the title, 2 = every term somewhere (or a category name), 1 = a typo match only. An explicit
 `ordering` replaces this.
 
-Facets: one query over the whole filtered result (category, condition, price bucket); the
-total is the sum of the category facet, since each ad has exactly one category.
+One statement answers a search: a MATERIALIZED CTE of at most SEARCH_COUNT_CAP + 1 matches
+serves the total, every facet and the page. Over the cap, the total is the cap (flagged as an
+estimate), the facets cover the counted matches, and the page comes from the ads table in
+index order instead (title matches by the feed index; the rest only when they run out).
+A query with no text and no filter but `category` reads its facets from the count tables
+the triggers keep (search_facetcount, search_attributecount) and its page from the feed index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, IntegerField, Q, QuerySet
+from django.db.models import BooleanField, F, IntegerField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
-from apps.ads import selectors as ad_selectors
 from apps.ads.filters import AdFilter
-from apps.ads.models import Ad
+from apps.ads.models import LIVE_ACTIVE, Ad
 from apps.search import text as search_text
-from apps.search.backends.base import Facets, SearchPage, SearchQuery, Suggestion
+from apps.search.backends.base import SearchPage, SearchQuery, Suggestion
 from apps.search.backends.common import (
+    FacetScope,
     assemble_facets,
     category_ids_named,
     category_suggestions,
+    facet_scope,
 )
 from apps.search.text import name_has_word_prefix
 
-TSQUERY = ("(to_tsquery('simple'::regconfig, %s) || "
-           "to_tsquery('english'::regconfig, %s))")
+TSQUERY = "(to_tsquery('simple'::regconfig, %s) || to_tsquery('english'::regconfig, %s))"
 TYPO = "lower(mkt_unaccent(ads_ad.title)) %%> %s"
-FACETS_SQL = """
-    SELECT 'category', category_id::text, count(*) FROM matched GROUP BY category_id
+DEFAULT_COUNT_CAP = 5_000
+TYPO_FALLBACK_BELOW = 20  # exact matches fewer than a default page: add typo corrections
+MAX_CORRECTIONS = 5
+# Over the cap, title matches are paged by walking the feed index when at least this share of
+# the counted matches are title matches (dense enough to meet a page quickly).
+FEED_SCAN_SHARE = 0.4
+ZERO = Value(timedelta(0))
+BUCKETS = "ARRAY[10000, 50000, 100000, 500000, 1000000]::numeric[]"
+FACETS_FROM_MATCHED = f"""
+    SELECT 'category', category_id::text, NULL::text, count(*) FROM matched
+        GROUP BY category_id
     UNION ALL
-    SELECT 'condition', condition, count(*) FROM matched
+    SELECT 'location', location_id::text, NULL, count(*) FROM matched GROUP BY location_id
+    UNION ALL
+    SELECT 'condition', condition, NULL, count(*) FROM matched
         WHERE condition IS NOT NULL GROUP BY condition
     UNION ALL
-    SELECT 'price', width_bucket(price, ARRAY[10000, 50000, 100000, 500000, 1000000]::numeric[])
-        ::text, count(*) FROM matched GROUP BY 2
+    SELECT 'price', width_bucket(price, {BUCKETS})::text, NULL, count(*) FROM matched
+        GROUP BY 2"""  # noqa: S608  (constants only)
+ATTRIBUTES_FROM_MATCHED = """
+    UNION ALL
+    SELECT 'attribute', e.key, e.value #>> '{}', count(*)
+    FROM matched, jsonb_each(CASE WHEN jsonb_typeof(matched.attributes) = 'object'
+                                  THEN matched.attributes ELSE '{}'::jsonb END) e
+    WHERE e.key = ANY(%s) AND jsonb_typeof(e.value) = 'string'
+    GROUP BY 2, 3"""
+PAGE_AND_TOTAL = """
+    UNION ALL SELECT 'total', NULL, NULL, n FROM total
+    UNION ALL SELECT 'page', id::text, NULL, pos FROM page"""
+# The CTE's order for each `ordering` (columns of `matched`), as AdFilter's ORDERINGS.
+CTE_ORDERS = {
+    "-published_at": "published_at DESC, id DESC",
+    "published_at": "published_at ASC, id ASC",
+    "price": "price ASC, id ASC",
+    "-price": "price DESC, id DESC",
+}
+VOCABULARY_LOOKUP = """
+SELECT q.word, v.word FROM unnest(%s::text[]) AS q(word)
+JOIN LATERAL (
+    SELECT word FROM search_searchvocabulary
+    WHERE word %%> q.word AND word <> q.word
+      AND levenshtein_less_equal(q.word, word, CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END)
+          <= CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END
+    ORDER BY ndoc DESC, word LIMIT %s) v ON true
 """
+
+
+def count_cap() -> int:
+    return int(getattr(settings, "SEARCH_COUNT_CAP", DEFAULT_COUNT_CAP))
+
+
+def cte_order(ordering: str | None, *, has_text: bool) -> str:
+    if ordering:
+        return CTE_ORDERS[ordering]
+    relevance = "band DESC, " if has_text else ""
+    return relevance + "tier DESC, published_at DESC, id DESC"
+
+
+def typo_corrections(words: list[str]) -> dict[str, list[str]]:
+    """Up to MAX_CORRECTIONS vocabulary words per typed word of 3+ letters, most common
+    first, within Elasticsearch's AUTO fuzziness (1 edit for 3-5 letters, 2 above)."""
+    candidates = sorted({word for word in words if len(word) >= 3 and not word.isdigit()})
+    if not candidates:
+        return {}
+    corrections: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(VOCABULARY_LOOKUP, [candidates, MAX_CORRECTIONS])
+        for typed, word in cursor.fetchall():
+            if search_text.WORD.fullmatch(word):
+                corrections.setdefault(typed, []).append(word)
+    return corrections
+
+
+def matches(indexed: bool, tsquery: str) -> str:
+    """`vector @@ tsquery`; unindexed: the operator's function, which no index serves and
+    the planner guesses true for a third of the rows, so it walks an ordered index."""
+    if indexed:
+        return f"ads_ad.search_vector @@ {tsquery}"
+    return f"ts_match_vq(ads_ad.search_vector, {tsquery})"
+
+
+class TextMatch:
+    """A text query's match condition and relevance band, with typo corrections (if any)
+    as alternatives of their word: `(toyta:* | toyota)`."""
+
+    def __init__(
+        self, words: list[str], corrections: dict[str, list[str]] | None = None, *, tree: Any = None
+    ):
+        self.words = words
+        self.exact = search_text.tsquery_text(words)
+        self.title = search_text.tsquery_text(words, weights="A")
+        self.category_ids = category_ids_named(words, tree)
+        corrections = corrections or {}
+        parts = self.exact.split(" & ")
+        self.match = " & ".join(
+            "(" + " | ".join([part, *corrections[word]]) + ")" if corrections.get(word) else part
+            for word, part in zip(words, parts, strict=True)
+        )
+
+    def condition(self, *, indexed: bool = True) -> Q:
+        """`indexed=False`: see matches(); for pages of dense matches."""
+        # Constant SQL text; every user value travels as a parameter.
+        exact = RawSQL(  # noqa: S611
+            matches(indexed, TSQUERY),
+            [self.match, self.match],
+            output_field=BooleanField(),
+        )
+        condition = Q(exact)
+        if self.category_ids:
+            condition |= Q(category_id__in=self.category_ids)
+        return condition
+
+    def title_condition(self, *, indexed: bool = True) -> RawSQL:
+        return RawSQL(  # noqa: S611
+            matches(indexed, TSQUERY),
+            [self.title, self.title],
+            output_field=BooleanField(),
+        )
+
+    def band(self) -> RawSQL:
+        return RawSQL(  # noqa: S611
+            f"CASE WHEN ads_ad.search_vector @@ {TSQUERY} THEN 3 "
+            f"WHEN ads_ad.search_vector @@ {TSQUERY} OR ads_ad.category_id = ANY(%s) THEN 2 "
+            "ELSE 1 END",
+            [self.title, self.title, self.exact, self.exact, self.category_ids],
+            output_field=IntegerField(),
+        )
+
+
+def visible_ads(viewer: Any) -> tuple[QuerySet[Ad], bool]:
+    """public_ads(), and whether it hides anyone's ads from this viewer (blocks)."""
+    from apps.users import selectors as user_selectors
+
+    queryset = Ad.objects.filter(LIVE_ACTIVE)
+    hidden: set[Any] = set()
+    if viewer is not None and viewer.is_authenticated:
+        hidden = user_selectors.blocked_user_ids(user=viewer)
+        if hidden:
+            queryset = queryset.exclude(owner_id__in=hidden)
+    return queryset, bool(hidden)
 
 
 def text_condition(words: list[str]) -> tuple[Q, RawSQL]:
     """The match condition and the relevance band of a text query (words already folded)."""
-    query, title_query = search_text.tsquery_text(words), search_text.tsquery_text(words,
-                                                                                 weights="A")
+    query, title_query = (
+        search_text.tsquery_text(words),
+        search_text.tsquery_text(words, weights="A"),
+    )
     category_ids = category_ids_named(words)
     # Constant SQL text; every user value travels as a parameter.
-    exact = RawSQL(f"ads_ad.search_vector @@ {TSQUERY}", [query, query],  # noqa: S611
-                   output_field=BooleanField())
-    typo_match = RawSQL(" AND ".join([TYPO] * len(words)), words,  # noqa: S611
-                        output_field=BooleanField())
+    exact = RawSQL(  # noqa: S611
+        f"ads_ad.search_vector @@ {TSQUERY}",
+        [query, query],
+        output_field=BooleanField(),
+    )
+    typo_match = RawSQL(  # noqa: S611
+        " AND ".join([TYPO] * len(words)),
+        words,
+        output_field=BooleanField(),
+    )
     condition = Q(exact) | Q(typo_match)
     if category_ids:
         condition |= Q(category_id__in=category_ids)
@@ -86,70 +233,266 @@ class PostgresSearchBackend:
     needs_sync = False  # the vector is a generated column: nothing to push
 
     def filtered(self, query: SearchQuery) -> QuerySet[Ad]:
+        return self._filtered(query)[0]
+
+    def _filtered(self, query: SearchQuery) -> tuple[QuerySet[Ad], bool]:
+        """Live active ads the viewer may see, with the listing's filters and ordering; and
+        whether a block hides some."""
         params = QueryDict(mutable=True)
         for key, value in query.params.items():
             if key not in ("q", "ordering", "page", "page_size"):
                 params[key] = value
         if query.ordering:
             params["ordering"] = query.ordering
-        filterset = AdFilter(params, queryset=ad_selectors.public_ads(viewer=query.viewer))
+        visible, hides = visible_ads(query.viewer)
+        filterset = AdFilter(params, queryset=visible)
         if not filterset.is_valid():
             from rest_framework.exceptions import ValidationError
 
             raise ValidationError(filterset.errors)
-        return filterset.qs
+        return filterset.qs, hides
 
     def search(self, query: SearchQuery) -> SearchPage:
-        queryset = self.filtered(query)
+        queryset, hides = self._filtered(query)
+        scope = facet_scope(query.params)
         words = search_text.terms(query.text)
-        if words:
-            condition, band = text_condition(words)
-            queryset = queryset.filter(condition)
-            if not query.ordering:
-                queryset = queryset.annotate(relevance=band).order_by(
-                    "-relevance", "-promotion_tier", "-published_at", "-id"
+        if not words:
+            if not hides and self._counts_suffice(query):
+                return self._from_counts(query, queryset, scope)
+            return self._run(query, queryset, scope, None)
+        page = self._run(query, queryset, scope, TextMatch(words, tree=scope.tree))
+        if page.total < TYPO_FALLBACK_BELOW:
+            corrections = typo_corrections(words)
+            if corrections:
+                page = self._run(
+                    query, queryset, scope, TextMatch(words, corrections, tree=scope.tree)
                 )
-        facets, total = self.facets(queryset)
-        ids: list[UUID] = []
-        if query.offset < total:
-            window = queryset.values_list("pk", flat=True)[query.offset:query.offset + query.limit]
-            ids = list(window)
-        return SearchPage(ids=ids, total=total, facets=facets)
+        return page
 
-    def facets(self, queryset: QuerySet[Ad]) -> tuple[Facets, int]:
-        inner = queryset.order_by().values("category_id", "condition", "price")
-        sql, params = inner.query.sql_with_params()
-        # Wraps the ORM's own SQL; its values stay parameters.
-        facet_sql = "WITH matched AS (" + sql + ")" + FACETS_SQL
+    # --- the one statement -------------------------------------------------------------
+
+    def _run(
+        self, query: SearchQuery, queryset: QuerySet[Ad], scope: FacetScope, text: TextMatch | None
+    ) -> SearchPage:
+        cap = count_cap()
+        base = queryset
+        if text is not None:
+            queryset = queryset.filter(text.condition()).annotate(band=text.band())
+        else:
+            queryset = queryset.annotate(band=Value(0, output_field=IntegerField()))
+        columns = [
+            "id",
+            "category_id",
+            "location_id",
+            "condition",
+            "price",
+            "promotion_tier",
+            "published_at",
+            "band",
+        ]
+        if scope.attributes:
+            columns.insert(-1, "attributes")
+        matched_sql, matched_params = (
+            queryset.order_by().values_list(*columns)[: cap + 1].query.sql_with_params()
+        )
+        names = ", ".join("tier" if c == "promotion_tier" else c for c in columns)
+        order = cte_order(query.ordering, has_text=text is not None)
+        big_sql, big_params = self._big_page(query, base, text)
+        params: list[Any] = [*matched_params, cap, query.offset, query.limit, *big_params, cap]
+        facet_sql = FACETS_FROM_MATCHED
+        if scope.attributes:
+            facet_sql += ATTRIBUTES_FROM_MATCHED
+            params.append(scope.attribute_keys)
+        # Wraps the ORM's own SQL (its values stay parameters) and constant SQL.
+        sql = (
+            f"WITH matched({names}) AS MATERIALIZED ({matched_sql}), "  # noqa: S608
+            "total AS (SELECT count(*) AS n FROM matched), "
+            "page AS ("
+            f"SELECT id, row_number() OVER () AS pos FROM (SELECT id FROM matched "
+            f"WHERE (SELECT n FROM total) <= %s ORDER BY {order} OFFSET %s LIMIT %s) small "
+            f"UNION ALL SELECT id, 100000 + row_number() OVER () FROM ({big_sql}) big(id) "
+            "WHERE (SELECT n FROM total) > %s) " + facet_sql + PAGE_AND_TOTAL
+        )
+        return self._execute(sql, params, scope, cap=cap)
+
+    def _big_page(
+        self, query: SearchQuery, base: QuerySet[Ad], text: TextMatch | None
+    ) -> tuple[str, list[Any]]:
+        """The page when the matches are over the cap, read from the ads table in index
+        order (run only then: a one-time filter gates it). `base` has the filters only."""
+        end = query.offset + query.limit
+        if text is None or query.ordering:
+            ordered = base
+            if text is not None:
+                ordered = ordered.filter(text.condition())
+            sql, params = ordered.values_list("pk")[query.offset : end].query.sql_with_params()
+            return sql, list(params)
+        feed = ("-promotion_tier", "-published_at", "-id")
+        columns = ("pk", "promotion_tier", "published_at")
+        # Title matches (band 3) in feed order. Many of them (a sample share over
+        # FEED_SCAN_SHARE): walk the feed index, which meets `end` of them quickly; few:
+        # fetch them all through the GIN index and sort.
+        # Order by expressions no index has: the planner cannot walk the feed index here.
+        unindexed_feed = (
+            (F("promotion_tier") + 0).desc(),
+            (F("published_at") + ZERO).desc(),
+            F("id").desc(),
+        )
+        by_gin_sql, by_gin_params = (
+            base.filter(text.title_condition())
+            .order_by(*unindexed_feed)
+            .values_list(*columns)[:end]
+            .query.sql_with_params()
+        )
+        by_feed_sql, by_feed_params = (
+            base.filter(text.title_condition(indexed=False))
+            .order_by(*feed)
+            .values_list(*columns)[:end]
+            .query.sql_with_params()
+        )
+        # The other bands in feed order, only if band 3 has fewer than `end` ads: then more
+        # than the cap match otherwise, densely enough for the feed walk.
+        rest_sql, rest_params = (
+            base.filter(text.condition(indexed=False))
+            .exclude(text.title_condition(indexed=False))
+            .annotate(band=text.band())
+            .order_by(*feed)
+            .values_list(*columns, "band")[:end]
+            .query.sql_with_params()
+        )
+        share = int(count_cap() * FEED_SCAN_SHARE)
+        sql = (
+            "WITH title(id, tier, published_at) AS MATERIALIZED ("  # noqa: S608  (constant SQL; values are parameters)
+            "SELECT * FROM (" + by_gin_sql + ") g WHERE (SELECT count(*) FROM matched "
+            "WHERE band = 3) < %s UNION ALL SELECT * FROM (" + by_feed_sql + ") f "
+            "WHERE (SELECT count(*) FROM matched WHERE band = 3) >= %s) "
+            "SELECT id FROM (SELECT id, tier, published_at, 3 AS band FROM title "
+            "UNION ALL SELECT * FROM (SELECT * FROM (" + rest_sql + ") r(id, tier, "
+            "published_at, band) WHERE (SELECT count(*) FROM title) < %s) more) ranked "
+            "ORDER BY band DESC, tier DESC, published_at DESC, id DESC OFFSET %s LIMIT %s"
+        )
+        return sql, [
+            *by_gin_params,
+            share,
+            *by_feed_params,
+            share,
+            *rest_params,
+            end,
+            query.offset,
+            query.limit,
+        ]
+
+    def _counts_suffice(self, query: SearchQuery) -> bool:
+        """No text and no filter but `category` (and nobody hidden by a block): the count
+        tables hold the exact facets."""
+        filters = {
+            key
+            for key, value in query.params.items()
+            if value != "" and key not in ("q", "ordering", "page", "page_size")
+        }
+        return filters <= {"category"}
+
+    def _from_counts(
+        self, query: SearchQuery, queryset: QuerySet[Ad], scope: FacetScope
+    ) -> SearchPage:
+        category_ids = scope.category_ids  # the filter validated the slug
+        where = "WHERE n > 0" if category_ids is None else "WHERE n > 0 AND category_id = ANY(%s)"
+        page_sql, page_params = queryset.values_list("pk")[
+            query.offset : query.offset + query.limit
+        ].query.sql_with_params()
+        params: list[Any] = []
+        parts = []
+        for kind, column in (
+            ("category", "category_id"),
+            ("location", "county_id"),
+            ("condition", "condition"),
+            ("price", "bucket"),
+        ):
+            parts.append(
+                f"SELECT '{kind}', {column}::text, NULL::text, sum(n)::bigint "  # noqa: S608  (constant SQL; values are parameters)
+                f"FROM search_facetcount {where} GROUP BY {column}"
+            )
+            params += [] if category_ids is None else [category_ids]
+        if scope.attributes:
+            parts.append(
+                "SELECT 'attribute', key, value, sum(n)::bigint "  # noqa: S608  (constant SQL; values are parameters)
+                f"FROM search_attributecount {where} AND key = ANY(%s) "
+                "GROUP BY key, value"
+            )
+            params += ([] if category_ids is None else [category_ids]) + [scope.attribute_keys]
+        parts.append(
+            "SELECT 'page', id::text, NULL, pos FROM (SELECT id, row_number() "  # noqa: S608  (constant SQL; values are parameters)
+            f"OVER () AS pos FROM ({page_sql}) p(id)) page"
+        )
+        params += list(page_params)
+        sql = " UNION ALL ".join(parts)
+        page = self._execute(sql, params, scope, cap=None)
+        return page
+
+    def _execute(
+        self, sql: str, params: list[Any], scope: FacetScope, *, cap: int | None
+    ) -> SearchPage:
         with connection.cursor() as cursor:
-            cursor.execute(facet_sql, params)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         categories: dict[int, int] = {}
         conditions: dict[str, int] = {}
         buckets: dict[int, int] = {}
-        for kind, key, count in rows:
+        locations: dict[int, int] = {}
+        attributes: dict[tuple[str, str], int] = {}
+        page: list[tuple[int, UUID]] = []
+        total = None
+        for kind, key, extra, count in rows:
             if kind == "category":
-                categories[int(key)] = count
+                categories[int(key)] = int(count)
+            elif kind == "location":
+                if key is not None:
+                    locations[int(key)] = locations.get(int(key), 0) + int(count)
             elif kind == "condition":
-                conditions[key] = count
+                if key:
+                    conditions[key] = int(count)
+            elif kind == "price":
+                buckets[int(key)] = int(count)
+            elif kind == "attribute":
+                attributes[(key, extra)] = int(count)
+            elif kind == "total":
+                total = int(count)
             else:
-                buckets[int(key)] = count
-        # Each ad has exactly one category: the category counts add up to the total.
-        total = sum(categories.values())
-        return assemble_facets(categories=categories, conditions=conditions,
-                               buckets=buckets), total
+                page.append((int(count), UUID(key)))
+        estimated = cap is not None and total is not None and total > cap
+        if total is None or estimated:
+            # Counts tables or capped: each ad has one category, the counts add up.
+            total = sum(categories.values()) if not estimated else int(cap or 0)
+        facets = assemble_facets(
+            categories=categories,
+            conditions=conditions,
+            buckets=buckets,
+            locations=locations,
+            attributes=attributes,
+            scope=scope,
+        )
+        page.sort()
+        return SearchPage(
+            ids=[ad_id for _, ad_id in page], total=total, facets=facets, estimated=estimated
+        )
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
         words = search_text.terms(prefix)
         if not words or len(prefix.strip()) < 2:
             return []
-        suggestions = [Suggestion(text=item["text"], type="category", slug=item["slug"])
-                       for item in category_suggestions(words)]
+        suggestions = [
+            Suggestion(text=item["text"], type="category", slug=item["slug"])
+            for item in category_suggestions(words)
+        ]
         title_query = search_text.tsquery_text(words, weights="A")
         titles = (
-            Ad.objects.filter(RawSQL(
-                "ads_ad.search_vector @@ to_tsquery('simple'::regconfig, %s)",
-                [title_query], output_field=BooleanField()))
+            Ad.objects.filter(
+                RawSQL(
+                    "ads_ad.search_vector @@ to_tsquery('simple'::regconfig, %s)",
+                    [title_query],
+                    output_field=BooleanField(),
+                )
+            )
             .filter(status="active", deleted_at__isnull=True)
             .order_by("-promotion_tier", "-published_at", "-id")
             .values_list("title", "slug")[: limit * 3]
@@ -173,4 +516,3 @@ class PostgresSearchBackend:
 
     def reindex_all(self) -> int:
         return 0
-

@@ -43,11 +43,14 @@ def backend(fake) -> es_backend.ElasticsearchSearchBackend:
     return base.get_search_backend()  # type: ignore[return-value]
 
 
-def hits_response(ads: list[Ad], *, total: int | None = None,
-                  aggs: dict[str, Any] | None = None) -> dict[str, Any]:
+def hits_response(
+    ads: list[Ad], *, total: int | None = None, aggs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
-        "hits": {"total": {"value": len(ads) if total is None else total, "relation": "eq"},
-                 "hits": [{"_id": str(ad.pk), "sort": [0, n]} for n, ad in enumerate(ads)]},
+        "hits": {
+            "total": {"value": len(ads) if total is None else total, "relation": "eq"},
+            "hits": [{"_id": str(ad.pk), "sort": [0, n]} for n, ad in enumerate(ads)],
+        },
         "aggregations": aggs or {},
     }
 
@@ -67,8 +70,9 @@ def test_postgres_needs_no_sync(settings, catalog, seller, django_capture_on_com
     assert services.reconcile_index(minutes=10) == 0
 
 
-def test_one_task_with_the_ids_after_commit(fake, catalog, seller,
-                                            django_capture_on_commit_callbacks):
+def test_one_task_with_the_ids_after_commit(
+    fake, catalog, seller, django_capture_on_commit_callbacks
+):
     first = make_ad(owner=seller, category=catalog.phones, title="Tecno Spark")
     second = make_ad(owner=seller, category=catalog.phones, title="Tecno Camon")
 
@@ -81,15 +85,22 @@ def test_one_task_with_the_ids_after_commit(fake, catalog, seller,
     assert set(fake.documents(ALIAS)) == {str(first.pk), str(second.pk)}
 
 
-def test_lifecycle_changes_reach_the_index(fake, client_for, catalog, seller,
-                                           django_capture_on_commit_callbacks):
+def test_lifecycle_changes_reach_the_index(
+    fake, client_for, catalog, seller, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        ad = make_ad(owner=seller, category=catalog.phones, title="Pixel 7",
-                     attributes={"brand": "Tecno", "storage": 128})
+        ad = make_ad(
+            owner=seller,
+            category=catalog.phones,
+            title="Pixel 7",
+            attributes={"brand": "Tecno", "storage": 128},
+        )
     doc = fake.documents(ALIAS)[str(ad.pk)]
     assert doc["title"] == "Pixel 7"
-    assert doc["attributes"] == [{"key": "brand", "keyword": "Tecno"},
-                                 {"key": "storage", "keyword": "128", "number": 128.0}]
+    assert doc["attributes"] == [
+        {"key": "brand", "keyword": "Tecno"},
+        {"key": "storage", "keyword": "128", "number": 128.0},
+    ]
 
     owner = client_for(seller)
     owner.patch(f"/api/ads/{ad.slug}/", {"negotiable": True}, format="json")
@@ -113,8 +124,9 @@ def test_photos_update_has_images(fake, client_for, catalog, seller):
     fake_backend.index([ad.pk])
     assert fake.documents(ALIAS)[str(ad.pk)]["has_images"] is False
 
-    response = client_for(seller).post(f"/api/ads/{ad.slug}/images/", {"image": photo()},
-                                       format="multipart")
+    response = client_for(seller).post(
+        f"/api/ads/{ad.slug}/images/", {"image": photo()}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     assert fake.documents(ALIAS)[str(ad.pk)]["has_images"] is True
 
@@ -124,11 +136,9 @@ def test_photos_update_has_images(fake, client_for, catalog, seller):
 
 def test_index_keeps_live_active_ads_only(backend, fake, catalog, seller):
     live = make_ad(owner=seller, category=catalog.phones, title="Live one")
-    sold = make_ad(owner=seller, category=catalog.phones, title="Sold one",
-                   status=AdStatus.SOLD)
+    sold = make_ad(owner=seller, category=catalog.phones, title="Sold one", status=AdStatus.SOLD)
     gone = make_ad(owner=seller, category=catalog.phones, title="Deleted one", deleted=True)
-    draft = make_ad(owner=seller, category=catalog.phones, title="Draft one",
-                    status=AdStatus.DRAFT)
+    draft = make_ad(owner=seller, category=catalog.phones, title="Draft one", status=AdStatus.DRAFT)
     never_existed = uuid4()
 
     backend.index([live.pk, sold.pk, gone.pk, draft.pk, never_existed])
@@ -145,8 +155,19 @@ def test_a_late_stale_sync_never_overwrites_a_newer_state(backend, fake, catalog
     index = backend.alias
     backend.ensure_index()
     newer = es_builders.version_of(ad) + 10
-    fake.bulk(operations=[{"index": {"_index": index, "_id": str(ad.pk), "version": newer,
-                                     "version_type": "external_gte"}}, {"title": "Newer"}])
+    fake.bulk(
+        operations=[
+            {
+                "index": {
+                    "_index": index,
+                    "_id": str(ad.pk),
+                    "version": newer,
+                    "version_type": "external_gte",
+                }
+            },
+            {"title": "Newer"},
+        ]
+    )
 
     backend.index([ad.pk])  # answers 409 for the item: fine, not an error
 
@@ -203,10 +224,15 @@ def test_reindex_builds_a_new_index_and_swaps_the_alias(backend, fake, catalog, 
     assert old not in fake.docs  # dropped
     assert set(fake.documents(ALIAS)) == {str(ad.pk) for ad in ads}
     swaps = [call for call in fake.calls if call[0] == "update_aliases"]
-    assert swaps == [("update_aliases", [
-        {"remove": {"index": old, "alias": ALIAS}},
-        {"add": {"index": new, "alias": ALIAS, "is_write_index": True}},
-    ])]
+    assert swaps == [
+        (
+            "update_aliases",
+            [
+                {"remove": {"index": old, "alias": ALIAS}},
+                {"add": {"index": new, "alias": ALIAS, "is_write_index": True}},
+            ],
+        )
+    ]
     created = fake.bodies[new]
     assert created["settings"]["refresh_interval"] == "-1"  # while loading
     assert ("put_settings", new, {"refresh_interval": None}) in fake.calls
@@ -243,6 +269,7 @@ def test_reindex_command_with_postgres(settings):
     call_command("search_reindex", stdout=out)
 
     assert "nothing to reindex" in out.getvalue()
+    assert "Rebuilt the vocabulary" in out.getvalue()
 
 
 # --- reconciliation ---------------------------------------------------------------------------
@@ -255,8 +282,13 @@ def test_reconcile_resyncs_what_changed_recently(backend, fake, catalog, seller)
     missed_sale = make_ad(owner=seller, category=catalog.phones, title="Sold, sync lost")
     backend.index([missed_sale.pk])
     Ad.objects.filter(pk=missed_sale.pk).update(status=AdStatus.SOLD, updated_at=timezone.now())
-    lapsed = make_ad(owner=seller, category=catalog.phones, title="Promotion just ended",
-                     promotion_tier=3, promotion_until=timezone.now() - timedelta(minutes=1))
+    lapsed = make_ad(
+        owner=seller,
+        category=catalog.phones,
+        title="Promotion just ended",
+        promotion_tier=3,
+        promotion_until=timezone.now() - timedelta(minutes=1),
+    )
     Ad.objects.filter(pk=lapsed.pk).update(updated_at=timezone.now() - timedelta(days=2))
 
     synced = tasks.reconcile_index.apply(kwargs={"minutes": 10}).get()
@@ -268,37 +300,61 @@ def test_reconcile_resyncs_what_changed_recently(backend, fake, catalog, seller)
 # --- reading ----------------------------------------------------------------------------------
 
 
-def test_search_sends_the_query_and_renders_the_answer_in_its_order(
-    fake, api, catalog, seller
-):
-    first = make_ad(owner=seller, category=catalog.cars, title="Toyota Vitz",
-                    attributes={"make": "Toyota"})
+def test_search_sends_the_query_and_renders_the_answer_in_its_order(fake, api, catalog, seller):
+    first = make_ad(
+        owner=seller, category=catalog.cars, title="Toyota Vitz", attributes={"make": "Toyota"}
+    )
     second = make_ad(owner=seller, category=catalog.phones, title="Toyota phone case")
-    stale = make_ad(owner=seller, category=catalog.phones, title="Toyota sold, index behind",
-                    status=AdStatus.SOLD)
+    stale = make_ad(
+        owner=seller,
+        category=catalog.phones,
+        title="Toyota sold, index behind",
+        status=AdStatus.SOLD,
+    )
     fake.indices.create(index=f"{ALIAS}-1", aliases={ALIAS: {}})
-    fake.responses.append(hits_response([second, stale, first], total=3, aggs={
-        "category": {"buckets": [{"key": str(catalog.phones.pk), "doc_count": 2},
-                                 {"key": str(catalog.cars.pk), "doc_count": 1}]},
-        "condition": {"buckets": []},
-        "price": {"buckets": [{"key": "0", "doc_count": 3}]},
-    }))
+    fake.responses.append(
+        hits_response(
+            [second, stale, first],
+            total=3,
+            aggs={
+                "category": {
+                    "buckets": [
+                        {"key": str(catalog.phones.pk), "doc_count": 2},
+                        {"key": str(catalog.cars.pk), "doc_count": 1},
+                    ]
+                },
+                "condition": {"buckets": []},
+                "price": {"buckets": [{"key": "0", "doc_count": 3}]},
+            },
+        )
+    )
 
-    response = api.get(SEARCH, {"q": "toyota", "category": "vehicles", "attr_year_min": "2010",
-                                "page_size": "5"})
+    response = api.get(
+        SEARCH, {"q": "toyota", "category": "vehicles", "attr_year_min": "2010", "page_size": "5"}
+    )
 
     assert response.status_code == 200, response.json()
     assert ids(response) == [str(second.pk), str(first.pk)]  # the sold one is not shown
     body = response.json()
     assert body["count"] == 3
-    assert body["facets"]["category"][0] == {"id": catalog.phones.pk, "slug": "mobile-phones",
-                                             "name": "Mobile Phones", "count": 2}
+    assert body["facets"]["category"][0] == {
+        "id": catalog.phones.pk,
+        "slug": "mobile-phones",
+        "name": "Mobile Phones",
+        "count": 2,
+    }
     assert [bucket["count"] for bucket in body["facets"]["price_range"]] == [3, 0, 0, 0, 0, 0]
     sent = fake.searches[0]
     assert sent["size"] == 5 and sent["from"] == 0
-    assert {"terms": {"category_id": [str(catalog.vehicles.pk), str(catalog.cars.pk),
-                                      str(catalog.motorcycles.pk)]}} in sent["query"]["bool"][
-        "filter"]
+    assert {
+        "terms": {
+            "category_id": [
+                str(catalog.vehicles.pk),
+                str(catalog.cars.pk),
+                str(catalog.motorcycles.pk),
+            ]
+        }
+    } in sent["query"]["bool"]["filter"]
     assert "dis_max" in sent["query"]["bool"]["must"][0]
 
 
@@ -312,20 +368,24 @@ def test_a_signed_in_viewer_never_gets_ads_across_a_block(fake, client_for, buye
     client_for(buyer).get(SEARCH, {"q": "x"})
 
     assert fake.searches[0]["query"]["bool"]["must_not"] == [
-        {"terms": {"owner_id": [str(rude.pk)]}}]
+        {"terms": {"owner_id": [str(rude.pk)]}}
+    ]
 
 
-@pytest.mark.parametrize(("params", "attr"), [
-    ({"min_price": "cheap"}, "min_price"),
-    ({"category": "nope"}, "category"),
-    ({"location": "nope"}, "location"),
-    ({"ordering": "best"}, "ordering"),
-    ({"seller": "x"}, "seller"),
-    ({"attr_nope": "1"}, "attr_nope"),
-    ({"attr_year": "old"}, "attr_year"),
-    ({"attr_make_min": "1"}, "attr_make_min"),
-    ({"attr_colour": "a\x00"}, "attr_colour"),
-])
+@pytest.mark.parametrize(
+    ("params", "attr"),
+    [
+        ({"min_price": "cheap"}, "min_price"),
+        ({"category": "nope"}, "category"),
+        ({"location": "nope"}, "location"),
+        ({"ordering": "best"}, "ordering"),
+        ({"seller": "x"}, "seller"),
+        ({"attr_nope": "1"}, "attr_nope"),
+        ({"attr_year": "old"}, "attr_year"),
+        ({"attr_make_min": "1"}, "attr_make_min"),
+        ({"attr_colour": "a\x00"}, "attr_colour"),
+    ],
+)
 def test_filters_are_validated_like_the_listing(fake, api, catalog, params, attr):
     response = api.get(SEARCH, {"q": "toyota", **params})
 
@@ -338,12 +398,14 @@ def test_deep_pages_walk_with_search_after(backend, fake, catalog, seller, monke
     monkeypatch.setattr(es_builders, "MAX_RESULT_WINDOW", 10)
     ads = [make_ad(owner=seller, category=catalog.phones, title=f"Phone {n}") for n in range(20)]
     fake.indices.create(index=f"{ALIAS}-1", aliases={ALIAS: {}})
-    fake.responses.extend([
-        hits_response([], total=20),  # total and facets
-        hits_response(ads[:10]),  # walk...
-        hits_response(ads[10:15]),
-        hits_response(ads[15:20]),  # ...the page
-    ])
+    fake.responses.extend(
+        [
+            hits_response([], total=20),  # total and facets
+            hits_response(ads[:10]),  # walk...
+            hits_response(ads[10:15]),
+            hits_response(ads[15:20]),  # ...the page
+        ]
+    )
 
     page = backend.search(SearchQuery(text="", params={}, ordering=None, offset=15, limit=5))
 
@@ -359,8 +421,7 @@ def test_deep_pages_walk_with_search_after(backend, fake, catalog, seller, monke
 def test_a_missing_index_falls_back_to_postgres(backend, fake, api, catalog, seller):
     ad = make_ad(owner=seller, category=catalog.phones, title="Tecno Spark")
 
-    page = backend.search(SearchQuery(text="tecno", params={}, ordering=None, offset=0,
-                                      limit=20))
+    page = backend.search(SearchQuery(text="tecno", params={}, ordering=None, offset=0, limit=20))
 
     assert page.ids == [ad.pk] and page.total == 1
     assert [s.text for s in backend.suggest("tec")] == ["Tecno Spark"]
@@ -368,17 +429,21 @@ def test_a_missing_index_falls_back_to_postgres(backend, fake, api, catalog, sel
 
 
 @pytest.mark.parametrize("failure", ["connection", "timeout", "503", "429"])
-def test_an_unavailable_index_falls_back_to_postgres(fake, api, catalog, seller, failure,
-                                                     monkeypatch):
+def test_an_unavailable_index_falls_back_to_postgres(
+    fake, api, catalog, seller, failure, monkeypatch
+):
     from elastic_transport import ConnectionError as EsConnectionError
     from elastic_transport import ConnectionTimeout
     from elasticsearch import ApiError
 
     from apps.search.tests.fake_es import meta
 
-    errors = {"connection": EsConnectionError("refused"), "timeout": ConnectionTimeout("slow"),
-              "503": ApiError("unavailable", meta(503), {}),
-              "429": ApiError("too many requests", meta(429), {})}
+    errors = {
+        "connection": EsConnectionError("refused"),
+        "timeout": ConnectionTimeout("slow"),
+        "503": ApiError("unavailable", meta(503), {}),
+        "429": ApiError("too many requests", meta(429), {}),
+    }
 
     def fail(**_: Any) -> Any:
         raise errors[failure]
@@ -410,29 +475,50 @@ def test_a_malformed_query_is_not_hidden_by_the_fallback(backend, fake, monkeypa
 
 def test_suggest_reads_titles_categories_first_each_once(backend, fake, api, catalog, seller):
     fake.indices.create(index=f"{ALIAS}-1", aliases={ALIAS: {}})
-    fake.responses.append({"hits": {"total": {"value": 3}, "hits": [
-        {"_id": "1", "_source": {"title": "Mobile charger", "slug": "mobile-charger-a"}},
-        {"_id": "2", "_source": {"title": "mobile CHARGER ", "slug": "mobile-charger-b"}},
-        {"_id": "3", "_source": {"title": "Automobile parts", "slug": "automobile"}},
-    ]}})
+    fake.responses.append(
+        {
+            "hits": {
+                "total": {"value": 3},
+                "hits": [
+                    {
+                        "_id": "1",
+                        "_source": {"title": "Mobile charger", "slug": "mobile-charger-a"},
+                    },
+                    {
+                        "_id": "2",
+                        "_source": {"title": "mobile CHARGER ", "slug": "mobile-charger-b"},
+                    },
+                    {"_id": "3", "_source": {"title": "Automobile parts", "slug": "automobile"}},
+                ],
+            }
+        }
+    )
 
     response = api.get(SUGGEST, {"q": "Mob"})
 
-    assert response.json() == {"suggestions": [
-        {"text": "Mobile Phones", "type": "category", "slug": "mobile-phones"},
-        {"text": "Mobile charger", "type": "ad", "slug": "mobile-charger-a"},
-    ]}
+    assert response.json() == {
+        "suggestions": [
+            {"text": "Mobile Phones", "type": "category", "slug": "mobile-phones"},
+            {"text": "Mobile charger", "type": "ad", "slug": "mobile-charger-a"},
+        ]
+    }
     assert fake.searches[0]["query"]["bool"]["filter"] == [
-        {"match": {"title.suggest": {"query": "mob", "operator": "and"}}}]
+        {"match": {"title.suggest": {"query": "mob", "operator": "and"}}}
+    ]
 
 
-def test_saved_search_digest_works_on_elasticsearch(fake, catalog, seller, buyer,
-                                                    django_capture_on_commit_callbacks):
+def test_saved_search_digest_works_on_elasticsearch(
+    fake, catalog, seller, buyer, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     saved = services.create_saved_search(user=buyer, name="Phones", q="tecno", filters={})
-    ad = make_ad(owner=seller, category=catalog.phones, title="Tecno Spark",
-                 published_at=timezone.now() + timedelta(seconds=1))
+    ad = make_ad(
+        owner=seller,
+        category=catalog.phones,
+        title="Tecno Spark",
+        published_at=timezone.now() + timedelta(seconds=1),
+    )
     fake.indices.create(index=f"{ALIAS}-1", aliases={ALIAS: {}})
     fake.responses.append(hits_response([ad]))
 
