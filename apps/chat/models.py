@@ -20,12 +20,15 @@ from django.db.models import Q
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     ad = models.ForeignKey("ads.Ad", on_delete=models.CASCADE, related_name="conversations")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="conversations_as_buyer")
-    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                               related_name="conversations_as_seller")
-    last_message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations_as_buyer"
+    )
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations_as_seller"
+    )
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True, db_index=True)  # last activity
     buyer_archived = models.BooleanField(default=False)
@@ -36,14 +39,17 @@ class Conversation(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ad", "buyer"], name="one_conversation_per_buyer"),
-            models.CheckConstraint(condition=~Q(buyer=models.F("seller")),
-                                   name="buyer_is_not_seller"),
+            models.CheckConstraint(
+                condition=~Q(buyer=models.F("seller")), name="buyer_is_not_seller"
+            ),
         ]
         indexes = [
-            models.Index(models.F("buyer"), models.F("updated_at").desc(),
-                         name="conversation_buyer_idx"),
-            models.Index(models.F("seller"), models.F("updated_at").desc(),
-                         name="conversation_seller_idx"),
+            models.Index(
+                models.F("buyer"), models.F("updated_at").desc(), name="conversation_buyer_idx"
+            ),
+            models.Index(
+                models.F("seller"), models.F("updated_at").desc(), name="conversation_seller_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,7 +59,7 @@ class Conversation(models.Model):
         return self.seller_id if user_id == self.buyer_id else self.buyer_id
 
     def side_of(self, user_id: Any) -> str:
-        """"buyer" or "seller": the prefix of that participant's own flags."""
+        """ "buyer" or "seller": the prefix of that participant's own flags."""
         return "buyer" if user_id == self.buyer_id else "seller"
 
     def is_muted_for(self, user_id: Any) -> bool:
@@ -69,27 +75,39 @@ class MessageWarning(models.TextChoices):
 
 class Message(models.Model):
     id = models.BigAutoField(primary_key=True)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
-                                     related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                               related_name="+")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     body = models.TextField(max_length=5000)
     client_id = models.CharField(max_length=64, null=True, blank=True)
-    warning = models.CharField(max_length=32, choices=MessageWarning.choices, null=True,
-                               blank=True)
+    warning = models.CharField(max_length=32, choices=MessageWarning.choices, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # An optional photo (REST multipart `image`), checked and re-encoded like ad photos
+    # (apps/common/images.py). Its size is kept in plain fields: an ImageField's width_field
+    # would re-read them on every Message instantiated (a post_init hook).
+    image = models.ImageField(upload_to="chat/%Y/%m/", max_length=200, blank=True, default="")
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["sender", "client_id"], name="unique_client_id",
-                                    condition=Q(client_id__isnull=False)),
+            models.UniqueConstraint(
+                fields=["sender", "client_id"],
+                name="unique_client_id",
+                condition=Q(client_id__isnull=False),
+            ),
         ]
         indexes = [
-            models.Index(models.F("conversation"), models.F("id").desc(),
-                         name="message_history_idx"),
-            models.Index(fields=["conversation", "sender"], name="message_unread_idx",
-                         condition=Q(read_at__isnull=True)),
+            models.Index(
+                models.F("conversation"), models.F("id").desc(), name="message_history_idx"
+            ),
+            models.Index(
+                fields=["conversation", "sender"],
+                name="message_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

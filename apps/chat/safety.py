@@ -39,8 +39,9 @@ PAYMENT_PHRASES = (
     "tuma hela",
 )
 PAYMENT = re.compile(
-    r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, phrase.split()))
-                             for phrase in PAYMENT_PHRASES) + r")(?!\w)",
+    r"(?<!\w)(?:"
+    + "|".join(r"\s+".join(map(re.escape, phrase.split())) for phrase in PAYMENT_PHRASES)
+    + r")(?!\w)",
     re.IGNORECASE,
 )
 

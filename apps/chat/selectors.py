@@ -14,15 +14,17 @@ from apps.users.models import User
 
 def _mine(user: User, flag: str) -> Case:
     """The caller's own side of a per-participant flag ("archived", "muted")."""
-    return Case(When(buyer=user, then=F(f"buyer_{flag}")), default=F(f"seller_{flag}"),
-                output_field=BooleanField())
+    return Case(
+        When(buyer=user, then=F(f"buyer_{flag}")),
+        default=F(f"seller_{flag}"),
+        output_field=BooleanField(),
+    )
 
 
 def conversations_of(*, user: User, archived: bool | None = None) -> QuerySet[Conversation]:
     """The user's conversations, each with `unread_count`, `archived` and `muted` (the user's
     own flags); `archived` True/False keeps only those the user archived / did not archive."""
-    unread = Count("messages", filter=Q(messages__read_at__isnull=True)
-                   & ~Q(messages__sender=user))
+    unread = Count("messages", filter=Q(messages__read_at__isnull=True) & ~Q(messages__sender=user))
     if archived is None:
         mine = Q(buyer=user) | Q(seller=user)
     else:
@@ -31,8 +33,7 @@ def conversations_of(*, user: User, archived: bool | None = None) -> QuerySet[Co
         Conversation.objects.filter(mine)
         .select_related("ad", "buyer__location", "seller__location", "last_message")
         .prefetch_related(Prefetch("ad__images", queryset=AdImage.objects.order_by("order", "id")))
-        .annotate(unread_count=unread, archived=_mine(user, "archived"),
-                  muted=_mine(user, "muted"))
+        .annotate(unread_count=unread, archived=_mine(user, "archived"), muted=_mine(user, "muted"))
         .order_by("-updated_at", "-created_at")
     )
 
@@ -52,6 +53,10 @@ def messages_of(*, conversation: Conversation, after: int | None = None) -> Quer
 
 
 def unread_count(*, user: User) -> int:
-    return Message.objects.filter(
-        Q(conversation__buyer=user) | Q(conversation__seller=user), read_at__isnull=True
-    ).exclude(sender=user).count()
+    return (
+        Message.objects.filter(
+            Q(conversation__buyer=user) | Q(conversation__seller=user), read_at__isnull=True
+        )
+        .exclude(sender=user)
+        .count()
+    )

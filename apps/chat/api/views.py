@@ -27,8 +27,7 @@ def me(request: Request) -> User:
 
 
 def conversation_or_404(request: Request, conversation_id: str) -> Conversation:
-    conversation = selectors.get_conversation_for(user=me(request),
-                                                  conversation_id=conversation_id)
+    conversation = selectors.get_conversation_for(user=me(request), conversation_id=conversation_id)
     if conversation is None:
         raise NotFound()
     return conversation
@@ -45,32 +44,45 @@ class ConversationListView(GenericAPIView):
     throttle_scope = "message_send"
     queryset = Conversation.objects.none()
 
-    @extend_schema(parameters=[s.ConversationListQuery],
-                   responses={200: s.ConversationOutput(many=True),
-                              400: OpenApiResponse(description="`archived` not true/false.")},
-                   description=("Latest activity first. Conversations the caller archived are "
-                                "left out; `?archived=true` lists only those."))
+    @extend_schema(
+        parameters=[s.ConversationListQuery],
+        responses={
+            200: s.ConversationOutput(many=True),
+            400: OpenApiResponse(description="`archived` not true/false."),
+        },
+        description=(
+            "Latest activity first. Conversations the caller archived are "
+            "left out; `?archived=true` lists only those."
+        ),
+    )
     def get(self, request: Request) -> Response:
         query = s.ConversationListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         archived = query.validated_data["archived"] == "true"
-        page = self.paginate_queryset(selectors.conversations_of(user=me(request),
-                                                                 archived=archived))
+        page = self.paginate_queryset(
+            selectors.conversations_of(user=me(request), archived=archived)
+        )
         data = s.ConversationOutput(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
 
-    @extend_schema(request=s.StartConversationInput,
-                   responses={201: s.ConversationOutput, 200: s.ConversationOutput},
-                   description="A buyer's second start for the same ad appends to it (200).")
+    @extend_schema(
+        request=s.StartConversationInput,
+        responses={201: s.ConversationOutput, 200: s.ConversationOutput},
+        description="A buyer's second start for the same ad appends to it (200).",
+    )
     def post(self, request: Request) -> Response:
         payload = s.StartConversationInput(data=request.data)
         payload.is_valid(raise_exception=True)
         conversation, _, created = services.start_conversation(
-            buyer=me(request), ad_id=payload.validated_data["ad"],
+            buyer=me(request),
+            ad_id=payload.validated_data["ad"],
             body=payload.validated_data["message"],
-            client_id=payload.validated_data.get("client_id"))
-        return Response(render_conversation(conversation.pk, request),
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+            client_id=payload.validated_data.get("client_id"),
+        )
+        return Response(
+            render_conversation(conversation.pk, request),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class ConversationMessagesView(GenericAPIView):
@@ -81,8 +93,10 @@ class ConversationMessagesView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int, description="Only messages newer than this")],
-        responses={200: s.MessageOutput(many=True),
-                   400: OpenApiResponse(description="`after` is not a message id.")},
+        responses={
+            200: s.MessageOutput(many=True),
+            400: OpenApiResponse(description="`after` is not a message id."),
+        },
         description="Newest first.",
     )
     def get(self, request: Request, conversation_id: str) -> Response:
@@ -95,22 +109,38 @@ class ConversationMessagesView(GenericAPIView):
 
                 raise FieldError("after", "A message id.", "invalid")
             after = int(raw_after)
-        page = self.paginate_queryset(selectors.messages_of(conversation=conversation,
-                                                            after=after))
-        return self.get_paginated_response(s.MessageOutput(page, many=True).data)
+        page = self.paginate_queryset(selectors.messages_of(conversation=conversation, after=after))
+        return self.get_paginated_response(
+            s.MessageOutput(page, many=True, context={"request": request}).data
+        )
 
-    @extend_schema(request=s.MessageInput, responses={201: s.MessageOutput})
+    @extend_schema(
+        request={"application/json": s.MessageInput, "multipart/form-data": s.MessageInput},
+        responses={201: s.MessageOutput, 200: s.MessageOutput},
+        description=(
+            "`{body, client_id?}` as JSON, or multipart/form-data with an "
+            "optional `image` too. A resend (same client_id) answers 200 "
+            "with the original message and stores nothing."
+        ),
+    )
     def post(self, request: Request, conversation_id: str) -> Response:
         conversation = conversation_or_404(request, conversation_id)
         # API.md section 1: object permission (403 blocked) before validation (400).
         services.check_not_blocked(me(request), conversation.other_party_id(me(request).pk))
         payload = s.MessageInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        sent = services.send_message(sender=me(request), conversation=conversation,
-                                     body=payload.validated_data["body"],
-                                     client_id=payload.validated_data.get("client_id"))
-        return Response(s.MessageOutput(sent.message).data,
-                        status=status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK)
+        sent = services.send_message(
+            sender=me(request),
+            conversation=conversation,
+            body=payload.validated_data["body"],
+            client_id=payload.validated_data.get("client_id"),
+            image=payload.validated_data.get("image"),
+            absolute=request.build_absolute_uri,
+        )
+        return Response(
+            s.MessageOutput(sent.message, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK,
+        )
 
 
 class MarkReadView(APIView):
@@ -133,22 +163,28 @@ class ConversationFlagView(APIView):
 
     def set_flag(self, request: Request, conversation_id: str) -> Response:
         conversation = conversation_or_404(request, conversation_id)
-        services.set_flag(user=me(request), conversation=conversation, flag=self.flag,
-                          value=self.value)
+        services.set_flag(
+            user=me(request), conversation=conversation, flag=self.flag, value=self.value
+        )
         return Response(render_conversation(conversation.pk, request))
 
 
 def flag_schema(description: str) -> Any:
-    return extend_schema(request=None, responses={200: s.ConversationOutput},
-                         description=description + " Only the caller's view changes; "
-                         "participants only (others: 404); idempotent.")
+    return extend_schema(
+        request=None,
+        responses={200: s.ConversationOutput},
+        description=description + " Only the caller's view changes; "
+        "participants only (others: 404); idempotent.",
+    )
 
 
 class ArchiveView(ConversationFlagView):
     flag, value = "archived", True
 
-    @flag_schema("Archive for the caller: left out of GET conversations/ (listed by "
-                 "`?archived=true`) until a new message arrives in it.")
+    @flag_schema(
+        "Archive for the caller: left out of GET conversations/ (listed by "
+        "`?archived=true`) until a new message arrives in it."
+    )
     def post(self, request: Request, conversation_id: str) -> Response:
         return self.set_flag(request, conversation_id)
 
@@ -164,8 +200,9 @@ class UnarchiveView(ConversationFlagView):
 class MuteView(ConversationFlagView):
     flag, value = "muted", True
 
-    @flag_schema("Mute for the caller: no offline email about its messages; sockets still "
-                 "get them.")
+    @flag_schema(
+        "Mute for the caller: no offline email about its messages; sockets still get them."
+    )
     def post(self, request: Request, conversation_id: str) -> Response:
         return self.set_flag(request, conversation_id)
 
@@ -189,9 +226,13 @@ class UnreadCountView(APIView):
 class TicketView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: s.TicketOutput},
-                   description="Open ws(s)://<host>/ws/messages/?ticket=<ticket> within 60 s.")
+    @extend_schema(
+        request=None,
+        responses={201: s.TicketOutput},
+        description="Open ws(s)://<host>/ws/messages/?ticket=<ticket> within 60 s.",
+    )
     def post(self, request: Request) -> Response:
         ticket = tickets.issue_ticket(user_id=me(request).pk)
-        return Response({"ticket": ticket, "expires_in": tickets.TICKET_TTL},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"ticket": ticket, "expires_in": tickets.TICKET_TTL}, status=status.HTTP_201_CREATED
+        )

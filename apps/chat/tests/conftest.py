@@ -29,10 +29,28 @@ CONVERSATIONS = MESSAGES + "conversations/"
 UNREAD = MESSAGES + "unread-count/"
 TICKET = MESSAGES + "ws-ticket/"
 
-MESSAGE_KEYS = {"id", "conversation", "sender", "body", "created_at", "read_at", "client_id",
-                "warning"}
-CONVERSATION_KEYS = {"id", "ad", "other_party", "last_message", "unread_count", "archived",
-                     "muted", "created_at", "updated_at"}
+MESSAGE_KEYS = {
+    "id",
+    "conversation",
+    "sender",
+    "body",
+    "created_at",
+    "read_at",
+    "client_id",
+    "warning",
+    "image",
+}
+CONVERSATION_KEYS = {
+    "id",
+    "ad",
+    "other_party",
+    "last_message",
+    "unread_count",
+    "archived",
+    "muted",
+    "created_at",
+    "updated_at",
+}
 CONVERSATION_AD_KEYS = {"id", "slug", "title", "price", "currency", "status", "thumbnail_url"}
 # other_party is the users app's public profile, whatever fields that one grows (its own suite
 # checks them); the chat suite checks that it is that profile and that nothing private leaks.
@@ -82,22 +100,23 @@ def add_photo(ad: Ad, *, thumbnail: bool = False) -> AdImage:
 
 def set_status(ad: Ad, to: AdStatus, actor: Actor) -> Ad:
     with TestCase.captureOnCommitCallbacks(execute=False):
-        return ad_services.change_ad_status(ad_id=ad.pk, to=to, actor=actor,
-                                            by=ad.owner if actor == Actor.OWNER else None)
+        return ad_services.change_ad_status(
+            ad_id=ad.pk, to=to, actor=actor, by=ad.owner if actor == Actor.OWNER else None
+        )
 
 
 def start(buyer: User, ad: Ad, body: str = "Is it still available?", **kw: Any) -> Conversation:
     """A conversation started through the service (its on-commit side effects are dropped)."""
     with TestCase.captureOnCommitCallbacks(execute=False):
-        conversation, _, _ = services.start_conversation(buyer=buyer, ad_id=ad.pk, body=body,
-                                                         **kw)
+        conversation, _, _ = services.start_conversation(buyer=buyer, ad_id=ad.pk, body=body, **kw)
     return conversation
 
 
 def say(sender: User, conversation: Conversation, body: str, **kw: Any) -> Message:
     with TestCase.captureOnCommitCallbacks(execute=False):
-        return services.send_message(sender=sender, conversation=conversation, body=body,
-                                     **kw).message
+        return services.send_message(
+            sender=sender, conversation=conversation, body=body, **kw
+        ).message
 
 
 def block(blocker: User, blocked: User) -> None:
@@ -108,8 +127,11 @@ def block(blocker: User, blocked: User) -> None:
 
 
 def message_rows() -> list[tuple[Any, ...]]:
-    return list(Message.objects.order_by("id").values_list("id", "conversation_id", "sender_id",
-                                                           "body", "read_at", "client_id"))
+    return list(
+        Message.objects.order_by("id").values_list(
+            "id", "conversation_id", "sender_id", "body", "read_at", "client_id"
+        )
+    )
 
 
 @pytest.fixture

@@ -75,8 +75,9 @@ async def send(socket: WebsocketCommunicator, frame: Any) -> None:
     await socket.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
 
-async def http(client_for: Callable[[Any], Any], user: Any, method: str, url: str,
-               data: Any = None) -> Any:
+async def http(
+    client_for: Callable[[Any], Any], user: Any, method: str, url: str, data: Any = None
+) -> Any:
     """A REST call by `user` (its token made and its request run off the event loop)."""
 
     def call() -> Any:
@@ -101,5 +102,6 @@ async def sockets() -> AsyncIterator[Callable[..., Awaitable[WebsocketCommunicat
     try:
         yield open_socket
     finally:
-        await asyncio.gather(*(socket.disconnect(timeout=CLOSE_WAIT) for socket in opened),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(socket.disconnect(timeout=CLOSE_WAIT) for socket in opened), return_exceptions=True
+        )

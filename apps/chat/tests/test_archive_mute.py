@@ -42,17 +42,24 @@ def listed(client: Any, **params: Any) -> list[str]:
 
 def flags(conversation: Conversation) -> tuple[bool, bool, bool, bool]:
     conversation.refresh_from_db()
-    return (conversation.buyer_archived, conversation.seller_archived,
-            conversation.buyer_muted, conversation.seller_muted)
+    return (
+        conversation.buyer_archived,
+        conversation.seller_archived,
+        conversation.buyer_muted,
+        conversation.seller_muted,
+    )
 
 
 # --- archive ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("who", "expected"), [("buyer", (True, False, False, False)),
-                                               ("seller", (False, True, False, False))])
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("buyer", (True, False, False, False)), ("seller", (False, True, False, False))],
+)
 def test_archive_answers_200_with_the_conversation_for_the_caller_only(
-        who, expected, client_for, buyer, seller, conversation):
+    who, expected, client_for, buyer, seller, conversation
+):
     caller, other = (buyer, seller) if who == "buyer" else (seller, buyer)
 
     response = client_for(caller).post(flag_url(conversation.pk, "archive"))
@@ -65,12 +72,12 @@ def test_archive_answers_200_with_the_conversation_for_the_caller_only(
     assert data["other_party"]["id"] == str(other.pk)
     assert flags(conversation) == expected
     other_view = client_for(other).get(CONVERSATIONS).json()["results"]
-    assert [(row["id"], row["archived"]) for row in other_view] == [(str(conversation.pk),
-                                                                     False)]
+    assert [(row["id"], row["archived"]) for row in other_view] == [(str(conversation.pk), False)]
 
 
 def test_archived_conversations_leave_the_list_and_archived_true_lists_them(
-        client_for, buyer, seller, category):
+    client_for, buyer, seller, category
+):
     first = start(buyer, make_active_ad(seller, category), "First")
     second = start(buyer, make_active_ad(seller, category), "Second")
     third = start(buyer, make_active_ad(seller, category), "Third")
@@ -112,20 +119,24 @@ def test_unarchive_brings_it_back(client_for, buyer, conversation):
 
 def test_flags_are_idempotent(client_for, buyer, conversation):
     client = client_for(buyer)
-    for action, expected in [("archive", True), ("archive", True), ("unarchive", False),
-                             ("unarchive", False)]:
+    for action, expected in [
+        ("archive", True),
+        ("archive", True),
+        ("unarchive", False),
+        ("unarchive", False),
+    ]:
         response = client.post(flag_url(conversation.pk, action))
         assert response.status_code == 200
         assert response.json()["archived"] is expected
-    for action, expected in [("mute", True), ("mute", True), ("unmute", False),
-                             ("unmute", False)]:
+    for action, expected in [("mute", True), ("mute", True), ("unmute", False), ("unmute", False)]:
         response = client.post(flag_url(conversation.pk, action))
         assert response.status_code == 200
         assert response.json()["muted"] is expected
 
 
-def test_archiving_keeps_the_conversations_place_and_messages(client_for, buyer, seller,
-                                                             conversation):
+def test_archiving_keeps_the_conversations_place_and_messages(
+    client_for, buyer, seller, conversation
+):
     conversation.refresh_from_db()
     updated_at, last_message = conversation.updated_at, conversation.last_message_id
     before = list(Message.objects.values_list("id", "read_at"))
@@ -142,14 +153,14 @@ def test_archiving_keeps_the_conversations_place_and_messages(client_for, buyer,
 
 
 @pytest.mark.parametrize("sender", ["buyer", "seller"])
-def test_a_new_message_brings_it_back_for_both(sender, client_for, buyer, seller,
-                                               conversation):
+def test_a_new_message_brings_it_back_for_both(sender, client_for, buyer, seller, conversation):
     for user in (buyer, seller):
         client_for(user).post(flag_url(conversation.pk, "archive"))
     assert flags(conversation) == (True, True, False, False)
 
     response = client_for(buyer if sender == "buyer" else seller).post(
-        messages_url(conversation.pk), {"body": "Still there?"})
+        messages_url(conversation.pk), {"body": "Still there?"}
+    )
 
     assert response.status_code == 201
     assert flags(conversation) == (False, False, False, False)
@@ -170,8 +181,12 @@ def test_restarting_from_the_ad_brings_it_back(client_for, buyer, seller, conver
 def test_a_resend_does_not_bring_it_back(client_for, buyer, seller, conversation):
     client_id = str(uuid.uuid4())
     client = client_for(buyer)
-    assert client.post(messages_url(conversation.pk),
-                       {"body": "Once", "client_id": client_id}).status_code == 201
+    assert (
+        client.post(
+            messages_url(conversation.pk), {"body": "Once", "client_id": client_id}
+        ).status_code
+        == 201
+    )
     client_for(seller).post(flag_url(conversation.pk, "archive"))
 
     again = client.post(messages_url(conversation.pk), {"body": "Once", "client_id": client_id})
@@ -180,8 +195,7 @@ def test_a_resend_does_not_bring_it_back(client_for, buyer, seller, conversation
     assert flags(conversation) == (False, True, False, False)
 
 
-def test_blocked_participants_can_still_archive_and_mute(client_for, buyer, seller,
-                                                         conversation):
+def test_blocked_participants_can_still_archive_and_mute(client_for, buyer, seller, conversation):
     block(seller, buyer)
 
     for user in (buyer, seller):
@@ -193,10 +207,13 @@ def test_blocked_participants_can_still_archive_and_mute(client_for, buyer, sell
 # --- mute -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("who", "expected"), [("buyer", (False, False, True, False)),
-                                               ("seller", (False, False, False, True))])
-def test_mute_answers_200_for_the_caller_only(who, expected, client_for, buyer, seller,
-                                              conversation):
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("buyer", (False, False, True, False)), ("seller", (False, False, False, True))],
+)
+def test_mute_answers_200_for_the_caller_only(
+    who, expected, client_for, buyer, seller, conversation
+):
     caller, other = (buyer, seller) if who == "buyer" else (seller, buyer)
 
     response = client_for(caller).post(flag_url(conversation.pk, "mute"))
@@ -217,8 +234,9 @@ def notify(message: Message, capture: Any) -> bool:
         return bool(tasks.notify_unread(str(message.pk)))
 
 
-def test_a_muted_conversation_sends_no_offline_email(client_for, buyer, seller, conversation,
-                                                     django_capture_on_commit_callbacks):
+def test_a_muted_conversation_sends_no_offline_email(
+    client_for, buyer, seller, conversation, django_capture_on_commit_callbacks
+):
     client_for(seller).post(flag_url(conversation.pk, "mute"))
     opening = Message.objects.get()
 
@@ -235,18 +253,21 @@ def test_a_muted_conversation_sends_no_offline_email(client_for, buyer, seller, 
     assert len(emails_to(seller)) == 1
 
 
-def test_muting_only_that_conversation(client_for, buyer, seller, stranger, conversation,
-                                       category, django_capture_on_commit_callbacks):
+def test_muting_only_that_conversation(
+    client_for, buyer, seller, stranger, conversation, category, django_capture_on_commit_callbacks
+):
     client_for(seller).post(flag_url(conversation.pk, "mute"))
     other = start(stranger, make_active_ad(seller, category), "Me too")
 
-    assert notify(Message.objects.get(conversation=other),
-                  django_capture_on_commit_callbacks) is True
+    assert (
+        notify(Message.objects.get(conversation=other), django_capture_on_commit_callbacks) is True
+    )
     assert len(emails_to(seller)) == 1
 
 
-def test_with_an_eager_worker_a_muted_recipient_gets_nothing(client_for, buyer, seller,
-                                                             conversation):
+def test_with_an_eager_worker_a_muted_recipient_gets_nothing(
+    client_for, buyer, seller, conversation
+):
     client_for(seller).post(flag_url(conversation.pk, "mute"))
 
     client_for(buyer).post(messages_url(conversation.pk), {"body": "Hello?"})
@@ -254,9 +275,9 @@ def test_with_an_eager_worker_a_muted_recipient_gets_nothing(client_for, buyer, 
     assert emails_to(seller) == []
 
 
-def test_muting_after_the_message_still_stops_the_email(client_for, buyer, seller,
-                                                        conversation,
-                                                        django_capture_on_commit_callbacks):
+def test_muting_after_the_message_still_stops_the_email(
+    client_for, buyer, seller, conversation, django_capture_on_commit_callbacks
+):
     message = say(buyer, conversation, "Sent before the mute")
     client_for(seller).post(flag_url(conversation.pk, "mute"))  # before the delayed check
 
@@ -296,8 +317,7 @@ def test_anonymous_callers_get_401(action, api, conversation):
 
 
 @pytest.mark.parametrize("action", FLAG_PATHS)
-def test_other_methods_are_405_and_the_slash_is_needed(action, client_for, buyer,
-                                                       conversation):
+def test_other_methods_are_405_and_the_slash_is_needed(action, client_for, buyer, conversation):
     client = client_for(buyer)
     url = f"/api/messages/{conversation.pk}/{action}"
     assert client.get(url).status_code == 405
@@ -314,7 +334,8 @@ LIST_QUERIES = 4  # as for the plain list: user, count, page, images
 @pytest.mark.parametrize("archived", [None, "true", "false"])
 @pytest.mark.parametrize("page_size", [1, 20])
 def test_the_filtered_list_costs_a_fixed_number_of_queries(
-        archived, page_size, client_for, buyer, seller, category, django_assert_num_queries):
+    archived, page_size, client_for, buyer, seller, category, django_assert_num_queries
+):
     for n in range(50):
         conversation = start(buyer, make_active_ad(seller, category), f"Hello {n}")
         if n % 2:
@@ -343,9 +364,11 @@ def test_the_schema_documents_the_flags_and_their_endpoints(api):
     for action in FLAG_PATHS:
         operation = paths[f"/api/messages/{{conversation_id}}/{action}"]["post"]
         assert set(paths[f"/api/messages/{{conversation_id}}/{action}"]) - {"parameters"} == {
-            "post"}
+            "post"
+        }
         assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/ConversationOutput"}
+            "$ref": "#/components/schemas/ConversationOutput"
+        }
         assert "404" in operation["responses"] and operation["description"]
     conversation = components["ConversationOutput"]
     for field in ("archived", "muted"):

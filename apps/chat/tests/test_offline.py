@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from apps.chat import presence, services, tasks
 from apps.chat.models import Message
@@ -34,8 +35,9 @@ def emails_to(user: Any) -> list[Any]:
     return [m for m in mail.outbox if m.to == [user.email]]
 
 
-def test_an_unread_message_to_an_offline_recipient_is_emailed(notify, buyer, seller,
-                                                              conversation, ad):
+def test_an_unread_message_to_an_offline_recipient_is_emailed(
+    notify, buyer, seller, conversation, ad
+):
     message = Message.objects.get()
 
     assert notify(message) is True
@@ -48,8 +50,9 @@ def test_an_unread_message_to_an_offline_recipient_is_emailed(notify, buyer, sel
     assert OutboundMessage.objects.filter(channel=Channel.EMAIL, to=seller.email).count() == 1
 
 
-def test_one_email_per_conversation_per_quiet_period(notify, buyer, seller, stranger,
-                                                     conversation, category):
+def test_one_email_per_conversation_per_quiet_period(
+    notify, buyer, seller, stranger, conversation, category
+):
     first = Message.objects.get()
     second = say(buyer, conversation, "Hello again")
     third = say(buyer, conversation, "And again")
@@ -69,8 +72,9 @@ def test_one_email_per_conversation_per_quiet_period(notify, buyer, seller, stra
     assert len(emails_to(seller)) == 2
 
 
-def test_after_the_quiet_period_the_next_unread_message_is_emailed(notify, monkeypatch, buyer,
-                                                                   seller, conversation):
+def test_after_the_quiet_period_the_next_unread_message_is_emailed(
+    notify, monkeypatch, buyer, seller, conversation
+):
     monkeypatch.setattr(tasks, "QUIET_PERIOD", 1)
     assert notify(Message.objects.get()) is True
 
@@ -144,32 +148,104 @@ def test_unknown_or_deleted_messages_are_ignored(conversation):
     assert mail.outbox == []
 
 
-def test_every_new_message_schedules_the_check_after_a_delay(client_for, buyer, seller,
-                                                             conversation, ad, monkeypatch):
-    scheduled = []
+def scheduled_checks(monkeypatch: Any) -> list[tuple[tuple[str, ...], float]]:
+    """notify_unread's publishes as (args, delay in seconds), whether given as countdown or as
+    an eta (the outbox publishes with one)."""
+    scheduled: list[tuple[tuple[str, ...], float]] = []
 
-    def apply_async(args: Any, countdown: int = 0, **options: Any) -> None:
-        scheduled.append((args, countdown))
+    def apply_async(args: Any, countdown: int = 0, eta: Any = None, **options: Any) -> None:
+        delay = countdown if eta is None else round((eta - timezone.now()).total_seconds())
+        scheduled.append((tuple(args), delay))
 
     monkeypatch.setattr(tasks.notify_unread, "apply_async", apply_async)
+    return scheduled
+
+
+def test_a_new_message_schedules_the_check_after_a_delay(
+    client_for, buyer, seller, conversation, ad, monkeypatch
+):
+    scheduled = scheduled_checks(monkeypatch)
     client_id = str(uuid.uuid4())
 
-    sent = client_for(seller).post(messages_url(conversation.pk),
-                                   {"body": "Yes", "client_id": client_id}).json()
-    client_for(seller).post(messages_url(conversation.pk),
-                            {"body": "Yes", "client_id": client_id})  # a resend: nothing new
-    started = client_for(buyer).post("/api/messages/conversations/",
-                                     {"ad": str(ad.pk), "message": "Great"}).json()
+    sent = (
+        client_for(seller)
+        .post(messages_url(conversation.pk), {"body": "Yes", "client_id": client_id})
+        .json()
+    )
+    client_for(seller).post(
+        messages_url(conversation.pk), {"body": "Yes", "client_id": client_id}
+    )  # resend: nothing new
 
-    assert scheduled == [
-        ((str(sent["id"]),), tasks.UNREAD_EMAIL_DELAY),
-        ((str(started["last_message"]["id"]),), tasks.UNREAD_EMAIL_DELAY),
-    ]
+    assert scheduled == [((str(sent["id"]),), tasks.UNREAD_EMAIL_DELAY)]
     assert tasks.UNREAD_EMAIL_DELAY > 0
 
 
+def test_one_check_is_pending_per_conversation_and_recipient(
+    client_for,
+    buyer,
+    seller,
+    stranger,
+    conversation,
+    ad,
+    category,
+    monkeypatch,
+):
+    """A burst of messages costs one check (it covers them all), not one task per message;
+    the other direction and other conversations have their own."""
+    from apps.common.redis import cache_key, get_redis
+
+    get_redis().delete(cache_key("chat-unread-check", conversation.pk, seller.pk))
+    scheduled = scheduled_checks(monkeypatch)
+    first = client_for(buyer).post(messages_url(conversation.pk), {"body": "One"}).json()
+    for body in ("Two", "Three"):
+        client_for(buyer).post(messages_url(conversation.pk), {"body": body})
+    reply = client_for(seller).post(messages_url(conversation.pk), {"body": "Hi"}).json()
+    other = (
+        client_for(stranger)
+        .post(
+            "/api/messages/conversations/",
+            {"ad": str(make_active_ad(seller, category).pk), "message": "Mine?"},
+        )
+        .json()
+    )
+    # the pending check's time is up (its key expires with it): the next message schedules
+    get_redis().delete(cache_key("chat-unread-check", conversation.pk, seller.pk))
+    later = client_for(buyer).post(messages_url(conversation.pk), {"body": "Four"}).json()
+
+    assert [args for args, _ in scheduled] == [
+        (str(first["id"]),),
+        (str(reply["id"]),),
+        (str(other["last_message"]["id"]),),
+        (str(later["id"]),),
+    ]
+    assert {delay for _, delay in scheduled} == {tasks.UNREAD_EMAIL_DELAY}
+    ttl = get_redis().ttl(cache_key("chat-unread-check", conversation.pk, buyer.pk))
+    assert 0 < ttl <= tasks.UNREAD_EMAIL_DELAY
+
+
+def test_the_check_covers_messages_sent_after_its_own_was_read(
+    notify, client_for, buyer, seller, conversation
+):
+    first = Message.objects.get()
+    client_for(seller).post(read_url(conversation.pk))  # the first one is read...
+    second = say(buyer, conversation, "Still there?")  # ...one more comes meanwhile
+
+    assert notify(first) is True  # the pending check (for the first) emails about the second
+    (email,) = emails_to(seller)
+    assert "1 unread message" in email.body
+    second.read_at = timezone.now()
+    second.save(update_fields=["read_at"])
+    assert notify(first) is False
+
+
 def test_with_an_eager_worker_a_rest_message_emails_the_offline_recipient_once(
-        client_for, buyer, seller, conversation):
+    client_for, buyer, seller, conversation
+):
+    from apps.common.redis import cache_key, get_redis
+
+    # the fixture's own message scheduled a check that never runs here (its on-commit hooks
+    # are dropped): as if its time were up
+    get_redis().delete(cache_key("chat-unread-check", conversation.pk, seller.pk))
     client = client_for(buyer)
     client.post(messages_url(conversation.pk), {"body": "First"})
     client.post(messages_url(conversation.pk), {"body": "Second"})
@@ -189,7 +265,8 @@ async def test_an_open_socket_keeps_the_email_away(buyer, seller, conversation):
     # Outside a test transaction the fixture's message already ran the (eager) check: start over.
     await database_sync_to_async(get_redis().flushdb)()
     emailed_before = await database_sync_to_async(
-        OutboundMessage.objects.filter(to=seller.email).count)()
+        OutboundMessage.objects.filter(to=seller.email).count
+    )()
 
     async def check() -> bool:
         def run() -> bool:
@@ -205,6 +282,5 @@ async def test_an_open_socket_keeps_the_email_away(buyer, seller, conversation):
 
     assert await database_sync_to_async(presence.is_online)(seller.pk) is False
     assert await check() is True
-    count = await database_sync_to_async(
-        OutboundMessage.objects.filter(to=seller.email).count)()
+    count = await database_sync_to_async(OutboundMessage.objects.filter(to=seller.email).count)()
     assert count == emailed_before + 1

@@ -59,8 +59,9 @@ def snapshot() -> tuple[int, list[Any]]:
 
 
 def test_start_conversation_answers_201_with_the_conversation(client_for, buyer, seller, ad):
-    response = client_for(buyer).post(CONVERSATIONS, {"ad": str(ad.pk),
-                                                      "message": "  Is it still available?  "})
+    response = client_for(buyer).post(
+        CONVERSATIONS, {"ad": str(ad.pk), "message": "  Is it still available?  "}
+    )
 
     assert response.status_code == 201, response.json()
     data = response.json()
@@ -68,10 +69,19 @@ def test_start_conversation_answers_201_with_the_conversation(client_for, buyer,
     conversation = Conversation.objects.get()
     assert data["id"] == str(conversation.pk)
     assert (conversation.buyer_id, conversation.seller_id, conversation.ad_id) == (
-        buyer.pk, seller.pk, ad.pk)
-    assert data["ad"] == {"id": str(ad.pk), "slug": ad.slug, "title": ad.title,
-                          "price": "2500.00", "currency": "KES", "status": "active",
-                          "thumbnail_url": None}
+        buyer.pk,
+        seller.pk,
+        ad.pk,
+    )
+    assert data["ad"] == {
+        "id": str(ad.pk),
+        "slug": ad.slug,
+        "title": ad.title,
+        "price": "2500.00",
+        "currency": "KES",
+        "status": "active",
+        "thumbnail_url": None,
+    }
     assert set(data["ad"]) == CONVERSATION_AD_KEYS
     other = data["other_party"]
     assert set(other) == PUBLIC_PROFILE_KEYS
@@ -84,9 +94,15 @@ def test_start_conversation_answers_201_with_the_conversation(client_for, buyer,
     assert message.body == "Is it still available?"
     assert_message_shape(data["last_message"])
     assert data["last_message"] == {
-        "id": message.pk, "conversation": str(conversation.pk), "sender": str(buyer.pk),
-        "body": "Is it still available?", "created_at": data["last_message"]["created_at"],
-        "read_at": None, "client_id": None, "warning": None,
+        "id": message.pk,
+        "conversation": str(conversation.pk),
+        "sender": str(buyer.pk),
+        "body": "Is it still available?",
+        "created_at": data["last_message"]["created_at"],
+        "read_at": None,
+        "client_id": None,
+        "warning": None,
+        "image": None,
     }
     assert data["unread_count"] == 0  # the buyer's own message
     assert (data["archived"], data["muted"]) == (False, False)
@@ -117,7 +133,9 @@ def test_starting_again_appends_to_the_same_conversation(client_for, buyer, sell
     assert again.json()["id"] == first.json()["id"]
     assert Conversation.objects.count() == 1
     assert list(Message.objects.order_by("id").values_list("body", flat=True)) == [
-        "Hello", "Are you there?"]
+        "Hello",
+        "Are you there?",
+    ]
     assert again.json()["last_message"]["body"] == "Are you there?"
     seller_view = client_for(seller).get(CONVERSATIONS).json()["results"][0]
     assert seller_view["unread_count"] == 2
@@ -144,16 +162,26 @@ def test_own_ad_is_refused(client_for, seller, ad):
 
 def _draft(ad: Ad) -> Any:
     with TestCase.captureOnCommitCallbacks(execute=False):
-        return ad_services.create_ad(owner=ad.owner, draft=True, category=ad.category,
-                                     title="A draft phone ad", description="Draft.",
-                                     price=ad.price)
+        return ad_services.create_ad(
+            owner=ad.owner,
+            draft=True,
+            category=ad.category,
+            title="A draft phone ad",
+            description="Draft.",
+            price=ad.price,
+        )
 
 
 def _pending(ad: Ad) -> Any:
     with TestCase.captureOnCommitCallbacks(execute=False):
-        return ad_services.create_ad(owner=ad.owner, draft=False, category=ad.category,
-                                     title="A pending phone ad", description="Pending.",
-                                     price=ad.price)
+        return ad_services.create_ad(
+            owner=ad.owner,
+            draft=False,
+            category=ad.category,
+            title="A pending phone ad",
+            description="Pending.",
+            price=ad.price,
+        )
 
 
 def _deleted(ad: Ad) -> Any:
@@ -191,8 +219,9 @@ def test_an_ad_that_is_not_active_and_visible_is_unavailable(case, client_for, b
     assert_unchanged(before)
 
 
-def test_an_existing_conversation_cannot_be_restarted_once_the_ad_is_sold(client_for, buyer,
-                                                                          conversation, ad):
+def test_an_existing_conversation_cannot_be_restarted_once_the_ad_is_sold(
+    client_for, buyer, conversation, ad
+):
     set_status(ad, AdStatus.SOLD, Actor.OWNER)
     before = snapshot()
 
@@ -219,8 +248,9 @@ def test_blocked_either_way_cannot_start(who_blocks, client_for, buyer, seller, 
     assert_unchanged(before)
 
 
-def test_a_block_after_the_first_message_stops_the_restart_too(client_for, buyer, seller,
-                                                               conversation, ad):
+def test_a_block_after_the_first_message_stops_the_restart_too(
+    client_for, buyer, seller, conversation, ad
+):
     block(seller, buyer)
     before = snapshot()
 
@@ -231,13 +261,16 @@ def test_a_block_after_the_first_message_stops_the_restart_too(client_for, buyer
     assert_unchanged(before)
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    ({"message": "Hello"}, [("required", "ad")]),
-    ({"ad": "AD"}, [("required", "message")]),
-    ({"ad": "AD", "message": ""}, [("blank", "message")]),
-    ({"ad": "AD", "message": "   \n\t "}, [("blank", "message")]),
-    ({"ad": "AD", "message": "x" * 5001}, [("max_length", "message")]),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"message": "Hello"}, [("required", "ad")]),
+        ({"ad": "AD"}, [("required", "message")]),
+        ({"ad": "AD", "message": ""}, [("blank", "message")]),
+        ({"ad": "AD", "message": "   \n\t "}, [("blank", "message")]),
+        ({"ad": "AD", "message": "x" * 5001}, [("max_length", "message")]),
+    ],
+)
 def test_start_validates_the_body(payload, expected, client_for, buyer, ad):
     payload = {key: str(ad.pk) if value == "AD" else value for key, value in payload.items()}
     before = snapshot()
@@ -251,14 +284,19 @@ def test_start_validates_the_body(payload, expected, client_for, buyer, ad):
 
 def test_anonymous_callers_get_401_everywhere(api, conversation):
     calls = [
-        ("get", CONVERSATIONS), ("post", CONVERSATIONS), ("get", UNREAD), ("post", TICKET),
-        ("get", messages_url(conversation.pk)), ("post", messages_url(conversation.pk)),
+        ("get", CONVERSATIONS),
+        ("post", CONVERSATIONS),
+        ("get", UNREAD),
+        ("post", TICKET),
+        ("get", messages_url(conversation.pk)),
+        ("post", messages_url(conversation.pk)),
         ("post", read_url(conversation.pk)),
     ]
     before = snapshot()
     for method, url in calls:
-        response = getattr(api, method)(url, {"body": "x", "ad": "y", "message": "z"}
-                                        if method == "post" else None)
+        response = getattr(api, method)(
+            url, {"body": "x", "ad": "y", "message": "z"} if method == "post" else None
+        )
         assert response.status_code == 401, (method, url)
         assert response["WWW-Authenticate"].startswith("Bearer")
         assert error_codes(response)[0][0] == "not_authenticated"
@@ -268,8 +306,7 @@ def test_anonymous_callers_get_401_everywhere(api, conversation):
 # --- listing conversations --------------------------------------------------------------------
 
 
-def test_the_list_holds_mine_latest_activity_first(client_for, buyer, seller, stranger,
-                                                   category):
+def test_the_list_holds_mine_latest_activity_first(client_for, buyer, seller, stranger, category):
     ad_one = make_active_ad(seller, category)
     ad_two = make_active_ad(seller, category)
     ad_three = make_active_ad(stranger, category)
@@ -284,11 +321,17 @@ def test_the_list_holds_mine_latest_activity_first(client_for, buyer, seller, st
 
     assert set(buyer_page) == PAGE_KEYS
     assert [row["id"] for row in buyer_page["results"]] == [
-        str(first.pk), str(third.pk), str(second.pk)]
+        str(first.pk),
+        str(third.pk),
+        str(second.pk),
+    ]
     assert [row["unread_count"] for row in buyer_page["results"]] == [1, 0, 0]
     assert buyer_page["results"][0]["last_message"]["body"] == "Reply on the first"
     assert [row["id"] for row in seller_page["results"]] == [
-        str(first.pk), str(not_mine.pk), str(second.pk)]
+        str(first.pk),
+        str(not_mine.pk),
+        str(second.pk),
+    ]
     assert [row["unread_count"] for row in seller_page["results"]] == [1, 1, 1]
     assert str(not_mine.pk) not in {row["id"] for row in buyer_page["results"]}
 
@@ -316,8 +359,9 @@ LIST_QUERIES = 4  # the user, the page count, the page (ad, people, last message
 
 
 @pytest.mark.parametrize("page_size", [1, 20])
-def test_the_list_costs_a_fixed_number_of_queries(page_size, client_for, buyer, seller,
-                                                  category, django_assert_num_queries):
+def test_the_list_costs_a_fixed_number_of_queries(
+    page_size, client_for, buyer, seller, category, django_assert_num_queries
+):
     _conversations_for(buyer, seller, category, 25)
     client = client_for(buyer)
 
@@ -352,15 +396,13 @@ def test_history_is_newest_first(client_for, buyer, seller, conversation):
     assert response.status_code == 200
     data = response.json()
     assert set(data) == PAGE_KEYS
-    assert [m["body"] for m in data["results"]] == ["Great", "Yes it is",
-                                                    "Is it still available?"]
+    assert [m["body"] for m in data["results"]] == ["Great", "Yes it is", "Is it still available?"]
     ids = [m["id"] for m in data["results"]]
     assert ids == sorted(ids, reverse=True)
     for message in data["results"]:
         assert_message_shape(message)
         assert message["conversation"] == str(conversation.pk)
-    assert [m["sender"] for m in data["results"]] == [str(buyer.pk), str(seller.pk),
-                                                      str(buyer.pk)]
+    assert [m["sender"] for m in data["results"]] == [str(buyer.pk), str(seller.pk), str(buyer.pk)]
 
 
 def test_after_returns_only_newer_messages(client_for, buyer, seller, conversation):
@@ -383,8 +425,7 @@ def test_a_malformed_after_is_400(after, client_for, buyer, conversation):
 
 
 def test_an_after_beyond_any_id_is_simply_empty(client_for, buyer, conversation):
-    response = client_for(buyer).get(messages_url(conversation.pk),
-                                     {"after": "9" * 30})
+    response = client_for(buyer).get(messages_url(conversation.pk), {"after": "9" * 30})
 
     assert response.status_code == 200
     assert response.json()["results"] == []
@@ -394,8 +435,9 @@ HISTORY_QUERIES = 4  # the user, the conversation, the page count, the page
 
 
 @pytest.mark.parametrize("page_size", [1, 20])
-def test_history_costs_a_fixed_number_of_queries(page_size, client_for, buyer, seller,
-                                                 conversation, django_assert_num_queries):
+def test_history_costs_a_fixed_number_of_queries(
+    page_size, client_for, buyer, seller, conversation, django_assert_num_queries
+):
     for n in range(25):
         say(seller if n % 2 else buyer, conversation, f"Message {n}")
     client = client_for(buyer)
@@ -418,22 +460,27 @@ def test_a_participant_posts_a_message(body, client_for, buyer, seller, conversa
     data = response.json()
     assert_message_shape(data)
     stored = Message.objects.get(pk=data["id"])
-    assert (stored.body, stored.sender_id, stored.conversation_id) == (body, seller.pk,
-                                                                       conversation.pk)
+    assert (stored.body, stored.sender_id, stored.conversation_id) == (
+        body,
+        seller.pk,
+        conversation.pk,
+    )
     assert data["sender"] == str(seller.pk) and data["body"] == body
     conversation.refresh_from_db()
     assert conversation.last_message_id == stored.pk
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    ({"body": ""}, [("blank", "body")]),
-    ({"body": "   \n "}, [("blank", "body")]),
-    ({"body": "x" * 5001}, [("max_length", "body")]),
-    ({}, [("required", "body")]),
-    ({"body": None}, [("null", "body")]),
-])
-def test_a_bad_body_is_400_and_stores_nothing(payload, expected, client_for, seller,
-                                               conversation):
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"body": ""}, [("blank", "body")]),
+        ({"body": "   \n "}, [("blank", "body")]),
+        ({"body": "x" * 5001}, [("max_length", "body")]),
+        ({}, [("required", "body")]),
+        ({"body": None}, [("null", "body")]),
+    ],
+)
+def test_a_bad_body_is_400_and_stores_nothing(payload, expected, client_for, seller, conversation):
     before = snapshot()
 
     response = client_for(seller).post(messages_url(conversation.pk), payload)
@@ -459,8 +506,9 @@ def test_a_resend_with_the_same_client_id_stores_nothing(client_for, seller, con
 
 @pytest.mark.parametrize("body", ["Hello?", ""])
 @pytest.mark.parametrize("who_blocks", ["seller", "buyer"])
-def test_blocked_participants_cannot_post(who_blocks, body, client_for, buyer, seller,
-                                          conversation):
+def test_blocked_participants_cannot_post(
+    who_blocks, body, client_for, buyer, seller, conversation
+):
     if who_blocks == "seller":
         block(seller, buyer)
     else:
@@ -477,13 +525,15 @@ def test_blocked_participants_cannot_post(who_blocks, body, client_for, buyer, s
 
 
 @pytest.mark.parametrize(("method", "path"), [("get", ""), ("post", ""), ("post", "read/")])
-def test_non_participants_get_404_on_every_conversation_path(method, path, client_for,
-                                                             stranger, conversation, staff):
+def test_non_participants_get_404_on_every_conversation_path(
+    method, path, client_for, stranger, conversation, staff
+):
     before = snapshot()
     for outsider in (stranger, staff):
         response = getattr(client_for(outsider), method)(
-            messages_url(conversation.pk) + path, {"body": "Let me in"} if method == "post"
-            else None)
+            messages_url(conversation.pk) + path,
+            {"body": "Let me in"} if method == "post" else None,
+        )
         assert response.status_code == 404
         assert error_codes(response) == [("not_found", None)]
     assert_unchanged(before)
@@ -491,10 +541,10 @@ def test_non_participants_get_404_on_every_conversation_path(method, path, clien
 
 @pytest.mark.parametrize("raw_id", ["garbage", "123", str(uuid.uuid4()), "%20", "0" * 200])
 @pytest.mark.parametrize(("method", "path"), [("get", ""), ("post", ""), ("post", "read/")])
-def test_unknown_conversation_ids_are_404(raw_id, method, path, client_for, buyer,
-                                          conversation):
+def test_unknown_conversation_ids_are_404(raw_id, method, path, client_for, buyer, conversation):
     response = getattr(client_for(buyer), method)(
-        f"/api/messages/{raw_id}/{path}", {"body": "x"} if method == "post" else None)
+        f"/api/messages/{raw_id}/{path}", {"body": "x"} if method == "post" else None
+    )
 
     assert response.status_code == 404
     assert error_codes(response) == [("not_found", None)]
@@ -536,8 +586,9 @@ def test_read_marks_the_other_partys_messages_read(client_for, buyer, seller, co
     assert client_for(buyer).get(CONVERSATIONS).json()["results"][0]["unread_count"] == 1
 
 
-def test_reading_twice_and_reading_with_nothing_unread_is_fine(client_for, seller, buyer,
-                                                               conversation):
+def test_reading_twice_and_reading_with_nothing_unread_is_fine(
+    client_for, seller, buyer, conversation
+):
     assert client_for(seller).post(read_url(conversation.pk)).json() == {"unread_count": 0}
     first_read = Message.objects.get().read_at
     assert client_for(seller).post(read_url(conversation.pk)).json() == {"unread_count": 0}
@@ -577,8 +628,9 @@ def test_a_ticket_is_issued_for_sixty_seconds(client_for, buyer):
     assert tickets.consume_ticket(data["ticket"]) is None  # single use
 
 
-def test_message_send_throttle_answers_429_with_retry_after(client_for, seller, conversation,
-                                                             throttle_rates):
+def test_message_send_throttle_answers_429_with_retry_after(
+    client_for, seller, conversation, throttle_rates
+):
     throttle_rates(message_send="2/m")
     client = client_for(seller)
     assert client.post(messages_url(conversation.pk), {"body": "one"}).status_code == 201
@@ -596,8 +648,9 @@ def test_message_send_throttle_answers_429_with_retry_after(client_for, seller, 
     assert client.post(read_url(conversation.pk)).status_code == 200
 
 
-def test_the_throttle_is_per_user_and_covers_starting(client_for, buyer, stranger, ad,
-                                                      conversation, throttle_rates):
+def test_the_throttle_is_per_user_and_covers_starting(
+    client_for, buyer, stranger, ad, conversation, throttle_rates
+):
     throttle_rates(message_send="2/m")
     client = client_for(buyer)
     assert client.post(CONVERSATIONS, {"ad": str(ad.pk), "message": "one"}).status_code == 200
@@ -606,5 +659,7 @@ def test_the_throttle_is_per_user_and_covers_starting(client_for, buyer, strange
     response = client.post(CONVERSATIONS, {"ad": str(ad.pk), "message": "three"})
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
-    assert client_for(stranger).post(
-        CONVERSATIONS, {"ad": str(ad.pk), "message": "mine"}).status_code == 201
+    assert (
+        client_for(stranger).post(CONVERSATIONS, {"ad": str(ad.pk), "message": "mine"}).status_code
+        == 201
+    )

@@ -36,10 +36,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BAD_TICKET = 4401
 
 
-def send_frame(conversation: Any, body: str = "Hello", client_id: str | None = None
-               ) -> dict[str, Any]:
-    return {"type": "message.send", "conversation": str(conversation.pk), "body": body,
-            "client_id": client_id or str(uuid.uuid4())}
+def send_frame(
+    conversation: Any, body: str = "Hello", client_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "message.send",
+        "conversation": str(conversation.pk),
+        "body": body,
+        "client_id": client_id or str(uuid.uuid4()),
+    }
 
 
 async def rows() -> list[Any]:
@@ -138,10 +143,17 @@ async def test_frames_sent_before_ready_are_handled_after_it(buyer, conversation
         await socket.disconnect(timeout=CLOSE_WAIT)
 
 
-@pytest.mark.parametrize("origin", [
-    "https://evil.example", "http://evil.example:3000", "http://localhost.evil.example",
-    "http://localhost:3000.evil.example", "null", "file://",
-])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://evil.example:3000",
+        "http://localhost.evil.example",
+        "http://localhost:3000.evil.example",
+        "null",
+        "file://",
+    ],
+)
 @run_async
 async def test_a_foreign_origin_is_refused_and_the_ticket_stays_unused(origin, buyer):
     ticket = await issue_ticket(buyer)
@@ -155,8 +167,16 @@ async def test_a_foreign_origin_is_refused_and_the_ticket_stays_unused(origin, b
     await socket.disconnect(timeout=CLOSE_WAIT)
 
 
-@pytest.mark.parametrize("origin", [None, "http://localhost:3000", "http://127.0.0.1:3000",
-                                    "http://localhost:8000", "http://testserver"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://localhost:8000",
+        "http://testserver",
+    ],
+)
 @run_async
 async def test_no_origin_or_an_allowed_origin_is_accepted(origin, buyer):
     async with sockets() as open_socket:
@@ -167,8 +187,9 @@ async def test_no_origin_or_an_allowed_origin_is_accepted(origin, buyer):
 
 
 @run_async
-async def test_a_sent_message_is_acked_and_delivered_everywhere_else(buyer, seller,
-                                                                     conversation, client_for):
+async def test_a_sent_message_is_acked_and_delivered_everywhere_else(
+    buyer, seller, conversation, client_for
+):
     async with sockets() as open_socket:
         buyer_1, buyer_2 = await open_socket(buyer), await open_socket(buyer)
         seller_1, seller_2 = await open_socket(seller), await open_socket(seller)
@@ -177,16 +198,21 @@ async def test_a_sent_message_is_acked_and_delivered_everywhere_else(buyer, sell
         message = await ack_for(buyer_1, frame)
 
         row = await stored(message["id"])
-        assert (row.body, row.sender_id, row.client_id) == ("Can you do 2000?", buyer.pk,
-                                                            frame["client_id"])
+        assert (row.body, row.sender_id, row.client_id) == (
+            "Can you do 2000?",
+            buyer.pk,
+            frame["client_id"],
+        )
         assert message["body"] == "Can you do 2000?"
         assert message["sender"] == str(buyer.pk)
         assert message["conversation"] == str(conversation.pk)
         assert message["client_id"] == frame["client_id"] and message["read_at"] is None
         for other in (buyer_2, seller_1, seller_2):
-            assert await receive(other) == {"type": "message.new",
-                                            "conversation": str(conversation.pk),
-                                            "message": message}
+            assert await receive(other) == {
+                "type": "message.new",
+                "conversation": str(conversation.pk),
+                "message": message,
+            }
         await silent(buyer_1, buyer_2, seller_1, seller_2)
         # the ack carries the message exactly as the REST history shows it
         history = await http(client_for, seller, "get", messages_url(conversation.pk))
@@ -194,11 +220,13 @@ async def test_a_sent_message_is_acked_and_delivered_everywhere_else(buyer, sell
 
 
 @run_async
-async def test_a_resend_is_acked_with_the_original_and_delivered_once(buyer, seller,
-                                                                      conversation):
+async def test_a_resend_is_acked_with_the_original_and_delivered_once(buyer, seller, conversation):
     async with sockets() as open_socket:
-        buyer_1, buyer_2, seller_1 = (await open_socket(buyer), await open_socket(buyer),
-                                      await open_socket(seller))
+        buyer_1, buyer_2, seller_1 = (
+            await open_socket(buyer),
+            await open_socket(buyer),
+            await open_socket(seller),
+        )
         frame = send_frame(conversation, "Exactly once")
         first = await ack_for(buyer_1, frame)
         assert (await receive(seller_1))["message"]["id"] == first["id"]
@@ -221,27 +249,35 @@ async def test_the_recipient_can_send_back(buyer, seller, conversation):
         reply = await ack_for(seller_socket, send_frame(conversation, "Yes, 2000 is fine"))
 
         new = await receive(buyer_socket)
-        assert new == {"type": "message.new", "conversation": str(conversation.pk),
-                       "message": reply}
+        assert new == {
+            "type": "message.new",
+            "conversation": str(conversation.pk),
+            "message": reply,
+        }
         assert reply["sender"] == str(seller.pk)
         await silent(buyer_socket, seller_socket)
 
 
 @run_async
-async def test_a_rest_message_reaches_every_socket_of_both(buyer, seller, conversation,
-                                                           client_for):
+async def test_a_rest_message_reaches_every_socket_of_both(buyer, seller, conversation, client_for):
     async with sockets() as open_socket:
-        open_sockets = [await open_socket(buyer), await open_socket(buyer),
-                        await open_socket(seller)]
+        open_sockets = [
+            await open_socket(buyer),
+            await open_socket(buyer),
+            await open_socket(seller),
+        ]
 
-        response = await http(client_for, seller, "post", messages_url(conversation.pk),
-                              {"body": "Sent over HTTP"})
+        response = await http(
+            client_for, seller, "post", messages_url(conversation.pk), {"body": "Sent over HTTP"}
+        )
 
         assert response.status_code == 201
         for socket in open_sockets:
-            assert await receive(socket) == {"type": "message.new",
-                                             "conversation": str(conversation.pk),
-                                             "message": response.json()}
+            assert await receive(socket) == {
+                "type": "message.new",
+                "conversation": str(conversation.pk),
+                "message": response.json(),
+            }
         await silent(*open_sockets)
 
 
@@ -250,13 +286,21 @@ async def test_a_rest_started_conversation_reaches_the_seller(buyer, seller, ad,
     async with sockets() as open_socket:
         seller_socket = await open_socket(seller)
 
-        response = await http(client_for, buyer, "post", "/api/messages/conversations/",
-                              {"ad": str(ad.pk), "message": "First contact"})
+        response = await http(
+            client_for,
+            buyer,
+            "post",
+            "/api/messages/conversations/",
+            {"ad": str(ad.pk), "message": "First contact"},
+        )
 
         assert response.status_code == 201
         frame = await receive(seller_socket)
-        assert frame == {"type": "message.new", "conversation": response.json()["id"],
-                         "message": response.json()["last_message"]}
+        assert frame == {
+            "type": "message.new",
+            "conversation": response.json()["id"],
+            "message": response.json()["last_message"],
+        }
 
 
 @run_async
@@ -282,8 +326,7 @@ async def test_typing_reaches_only_the_other_participant(buyer, seller, conversa
 
         await send(buyer_1, {"type": "typing", "conversation": str(conversation.pk)})
 
-        expected = {"type": "typing", "conversation": str(conversation.pk),
-                    "user": str(buyer.pk)}
+        expected = {"type": "typing", "conversation": str(conversation.pk), "user": str(buyer.pk)}
         assert await receive(seller_1) == expected
         assert await receive(seller_2) == expected
         await silent(buyer_1, buyer_2, seller_1, seller_2)
@@ -299,16 +342,25 @@ async def test_a_read_frame_tells_the_other_party(buyer, seller, conversation):
 
         await send(seller_1, {"type": "read", "conversation": str(conversation.pk)})
 
-        expected = {"type": "message.read", "conversation": str(conversation.pk),
-                    "reader": str(seller.pk), "up_to": newest.pk}
+        expected = {
+            "type": "message.read",
+            "conversation": str(conversation.pk),
+            "reader": str(seller.pk),
+            "up_to": newest.pk,
+        }
         assert await receive(buyer_1) == expected
         assert await receive(buyer_2) == expected
         await silent(buyer_1, buyer_2, seller_1, seller_2)
         read = await database_sync_to_async(list)(
-            Message.objects.filter(conversation=conversation).order_by("id")
-            .values_list("id", "read_at"))
+            Message.objects.filter(conversation=conversation)
+            .order_by("id")
+            .values_list("id", "read_at")
+        )
         assert [(pk, at is not None) for pk, at in read] == [
-            (read[0][0], True), (newest.pk, True), (own.pk, False)]
+            (read[0][0], True),
+            (newest.pk, True),
+            (own.pk, False),
+        ]
 
         # nothing left unread: no receipt, no error
         await send(seller_1, {"type": "read", "conversation": str(conversation.pk)})
@@ -325,8 +377,11 @@ async def test_rest_read_tells_the_other_party(buyer, seller, conversation, clie
 
         assert response.json() == {"unread_count": 0}
         assert await receive(buyer_socket) == {
-            "type": "message.read", "conversation": str(conversation.pk),
-            "reader": str(seller.pk), "up_to": newest.pk}
+            "type": "message.read",
+            "conversation": str(conversation.pk),
+            "reader": str(seller.pk),
+            "up_to": newest.pk,
+        }
         await silent(buyer_socket, seller_socket)
 
 
@@ -345,14 +400,20 @@ async def test_unknown_conversations_are_not_found(buyer, seller, conversation):
         before = await rows()
         for target in (str(uuid.uuid4()), "garbage", 42, None, ["x"], {"id": 1}):
             client_id = str(uuid.uuid4())
-            await send(socket, {"type": "message.send", "conversation": target,
-                                "body": "Hello", "client_id": client_id})
+            await send(
+                socket,
+                {
+                    "type": "message.send",
+                    "conversation": target,
+                    "body": "Hello",
+                    "client_id": client_id,
+                },
+            )
             await expect_error(socket, "not_found", client_id)
             for kind in ("typing", "read"):
                 await send(socket, {"type": kind, "conversation": target})
                 await expect_error(socket, "not_found")
-        await send(socket, {"type": "message.send", "body": "No conversation",
-                            "client_id": "c-1"})
+        await send(socket, {"type": "message.send", "body": "No conversation", "client_id": "c-1"})
         await expect_error(socket, "not_found", "c-1")
         assert await rows() == before
         await silent(seller_socket)
@@ -375,8 +436,7 @@ async def test_non_participants_get_not_found(buyer, seller, stranger, conversat
 
         assert await rows() == before
         await silent(buyer_socket, seller_socket, intruder)
-        unread = await database_sync_to_async(
-            Message.objects.filter(read_at__isnull=True).count)()
+        unread = await database_sync_to_async(Message.objects.filter(read_at__isnull=True).count)()
         assert unread == 1
 
 
@@ -398,8 +458,15 @@ async def test_a_blocked_send_is_refused(who_blocks, buyer, seller, conversation
         await silent(buyer_socket, seller_socket)
         # still open: a frame that needs no permission across the block works
         await send(buyer_socket, {"type": "read", "conversation": str(conversation.pk)})
-        await send(buyer_socket, {"type": "message.send", "conversation": str(uuid.uuid4()),
-                                  "body": "x", "client_id": "after-block"})
+        await send(
+            buyer_socket,
+            {
+                "type": "message.send",
+                "conversation": str(uuid.uuid4()),
+                "body": "x",
+                "client_id": "after-block",
+            },
+        )
         await expect_error(buyer_socket, "not_found", "after-block")
 
 
@@ -414,20 +481,43 @@ INVALID_FRAMES: dict[str, Any] = {
     "unknown type": {"type": "message.delete", "conversation": "CONV"},
     "type not a string": {"type": ["typing"], "conversation": "CONV"},
     "missing body": {"type": "message.send", "conversation": "CONV", "client_id": "c"},
-    "blank body": {"type": "message.send", "conversation": "CONV", "body": "",
-                   "client_id": "c"},
-    "whitespace body": {"type": "message.send", "conversation": "CONV", "body": " \n\t ",
-                        "client_id": "c"},
-    "5001-char body": {"type": "message.send", "conversation": "CONV", "body": "x" * 5001,
-                       "client_id": "c"},
-    "body not a string": {"type": "message.send", "conversation": "CONV", "body": 12,
-                          "client_id": "c"},
-    "client_id not a string": {"type": "message.send", "conversation": "CONV", "body": "hi",
-                               "client_id": {"a": 1}},
-    "client_id too long": {"type": "message.send", "conversation": "CONV", "body": "hi",
-                           "client_id": "c" * 65},
-    "oversized frame": {"type": "message.send", "conversation": "CONV", "body": "y" * 20_000,
-                        "client_id": "c"},
+    "blank body": {"type": "message.send", "conversation": "CONV", "body": "", "client_id": "c"},
+    "whitespace body": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": " \n\t ",
+        "client_id": "c",
+    },
+    "5001-char body": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": "x" * 5001,
+        "client_id": "c",
+    },
+    "body not a string": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": 12,
+        "client_id": "c",
+    },
+    "client_id not a string": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": "hi",
+        "client_id": {"a": 1},
+    },
+    "client_id too long": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": "hi",
+        "client_id": "c" * 65,
+    },
+    "oversized frame": {
+        "type": "message.send",
+        "conversation": "CONV",
+        "body": "y" * 20_000,
+        "client_id": "c",
+    },
 }
 
 
@@ -472,14 +562,17 @@ async def test_the_largest_body_is_accepted(buyer, seller, conversation):
 
 @run_async
 async def test_the_send_throttle_answers_throttled_and_keeps_the_socket(
-        buyer, seller, conversation, throttle_rates):
+    buyer, seller, conversation, throttle_rates
+):
     throttle_rates(message_send="2/m")
     async with sockets() as open_socket:
         socket, seller_socket = await open_socket(buyer), await open_socket(seller)
         await ack_for(socket, send_frame(conversation, "one"))
         await ack_for(socket, send_frame(conversation, "two"))
         assert [(await receive(seller_socket))["message"]["body"] for _ in range(2)] == [
-            "one", "two"]
+            "one",
+            "two",
+        ]
         before = await rows()
 
         frame = send_frame(conversation, "three")
@@ -500,15 +593,17 @@ def test_the_channel_layer_outwaits_its_own_blocking_reads():
     """A consumer waits for events in BZPOPMIN for `brpop_timeout` seconds; the Redis client
     must not time the read out first (redis-py 8 defaults socket_timeout to 5 s, the same).
     Fix in marketplace/settings: hosts=[{"address": <redis url>, "socket_timeout": 10}]."""
-    from channels.layers import get_channel_layer
     from channels_redis.core import RedisChannelLayer
+    from django.conf import settings
 
-    layer = get_channel_layer()
-    assert isinstance(layer, RedisChannelLayer)
+    # The configured layer is the pub/sub one (no blocking reads: it polls every 0.1 s); the
+    # hosts' options must still suit the core layer, should the settings switch back.
+    layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
     pool = layer.create_pool(0)
     socket_timeout = pool.connection_class(**pool.connection_kwargs).socket_timeout  # unopened
     assert socket_timeout is None or socket_timeout > 5, (
-        f"Redis socket_timeout {socket_timeout} s <= channels_redis BZPOPMIN wait of 5 s")
+        f"Redis socket_timeout {socket_timeout} s <= channels_redis BZPOPMIN wait of 5 s"
+    )
 
 
 @run_async

@@ -61,15 +61,17 @@ def child_env() -> dict[str, str]:
         auth += ":" + quote(db["PASSWORD"])
     redis = urlsplit(settings.TEST_REDIS_URL)
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings.test",
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                        f"/{quote(db['NAME'])}",
-        # test.py derives its Redis URL from REDIS_URL and REDIS_TEST_DB: the same one as here
-        "REDIS_URL": settings.TEST_REDIS_URL,
-        "REDIS_TEST_DB": redis.path.lstrip("/"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings.test",
+            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+            f"/{quote(db['NAME'])}",
+            # test.py derives its Redis URL from REDIS_URL and REDIS_TEST_DB: the same one as here
+            "REDIS_URL": settings.TEST_REDIS_URL,
+            "REDIS_TEST_DB": redis.path.lstrip("/"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -110,10 +112,23 @@ def servers(tmp_path: Path, transactional_db: Any) -> Iterator[tuple[Server, Ser
         for name, port in zip(("one", "two"), ports, strict=True):
             log = tmp_path / f"uvicorn-{name}.log"
             process = subprocess.Popen(  # noqa: S603  our own venv's uvicorn
-                [str(UVICORN), "marketplace.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(port), "--lifespan", "off", "--no-access-log",
-                 "--log-level", "warning"],
-                cwd=BASE_DIR, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                [
+                    str(UVICORN),
+                    "marketplace.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--lifespan",
+                    "off",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             started.append(Server(name, port, process, log))
@@ -140,15 +155,15 @@ class Client:
         self.frames: list[dict[str, Any]] = []
 
     async def ticket(self, server: Server) -> str:
-        response = await self.http.post(server.http + "/api/messages/ws-ticket/",
-                                        headers=self.headers)
+        response = await self.http.post(
+            server.http + "/api/messages/ws-ticket/", headers=self.headers
+        )
         assert response.status_code == 201, response.text
         return str(response.json()["ticket"])
 
     async def open(self, server: Server, ticket: str | None = None) -> ClientConnection:
         ticket = ticket or await self.ticket(server)
-        socket = await connect(f"{server.ws}?ticket={ticket}", open_timeout=WAIT,
-                               close_timeout=2)
+        socket = await connect(f"{server.ws}?ticket={ticket}", open_timeout=WAIT, close_timeout=2)
         assert await self.next(socket) == {"type": "ready", "user": str(self.user.pk)}
         return socket
 
@@ -159,8 +174,16 @@ class Client:
 
     async def send(self, socket: ClientConnection, conversation: Any, body: str) -> str:
         client_id = str(uuid.uuid4())
-        await socket.send(json.dumps({"type": "message.send", "conversation": str(conversation),
-                                      "body": body, "client_id": client_id}))
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "message.send",
+                    "conversation": str(conversation),
+                    "body": body,
+                    "client_id": client_id,
+                }
+            )
+        )
         return client_id
 
     async def collect(self, socket: ClientConnection, count: int) -> list[dict[str, Any]]:
@@ -173,11 +196,14 @@ class Client:
             return
         pytest.fail(f"unexpected frame {frame!r}")
 
-    async def history_after(self, server: Server, conversation: Any, after: int
-                            ) -> list[dict[str, Any]]:
-        response = await self.http.get(f"{server.http}/api/messages/{conversation}/",
-                                       params={"after": after, "page_size": 100},
-                                       headers=self.headers)
+    async def history_after(
+        self, server: Server, conversation: Any, after: int
+    ) -> list[dict[str, Any]]:
+        response = await self.http.get(
+            f"{server.http}/api/messages/{conversation}/",
+            params={"after": after, "page_size": 100},
+            headers=self.headers,
+        )
         assert response.status_code == 200, response.text
         return list(response.json()["results"])
 
@@ -199,8 +225,9 @@ def split(frames: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list
 # --- the test ---------------------------------------------------------------------------------
 
 
-def test_two_processes_deliver_both_ways_and_survive_losing_one(servers, buyer, seller,
-                                                                 conversation):
+def test_two_processes_deliver_both_ways_and_survive_losing_one(
+    servers, buyer, seller, conversation
+):
     one, two = servers
     conversation_id = str(conversation.pk)
     opening = Message.objects.get().pk
@@ -219,20 +246,24 @@ def test_two_processes_deliver_both_ways_and_survive_losing_one(servers, buyer, 
                 ack = await b.next(buyer_socket)
                 assert ack["type"] == "message.ack" and ack["client_id"] == client_id
                 assert await s.next(seller_socket) == {
-                    "type": "message.new", "conversation": conversation_id,
-                    "message": ack["message"]}
+                    "type": "message.new",
+                    "conversation": conversation_id,
+                    "message": ack["message"],
+                }
                 client_id = await s.send(seller_socket, conversation_id, f"seller {n}")
                 ack = await s.next(seller_socket)
                 assert ack["type"] == "message.ack" and ack["client_id"] == client_id
                 assert await b.next(buyer_socket) == {
-                    "type": "message.new", "conversation": conversation_id,
-                    "message": ack["message"]}
+                    "type": "message.new",
+                    "conversation": conversation_id,
+                    "message": ack["message"],
+                }
 
             # bursts from both sides at once
-            sent_b = [await b.send(buyer_socket, conversation_id, f"burst b{n}")
-                      for n in range(15)]
-            sent_s = [await s.send(seller_socket, conversation_id, f"burst s{n}")
-                      for n in range(15)]
+            sent_b = [await b.send(buyer_socket, conversation_id, f"burst b{n}") for n in range(15)]
+            sent_s = [
+                await s.send(seller_socket, conversation_id, f"burst s{n}") for n in range(15)
+            ]
             acks_b, new_at_b = split(await b.collect(buyer_socket, 30))
             acks_s, new_at_s = split(await s.collect(seller_socket, 30))
             assert set(acks_b) == set(sent_b) and set(acks_s) == set(sent_s)
@@ -241,20 +272,35 @@ def test_two_processes_deliver_both_ways_and_survive_losing_one(servers, buyer, 
             assert new_at_b == sorted(acks_s.values(), key=lambda m: m["id"])
             # a resend through the other process is acked with the original, not delivered
             client_id = sent_b[0]
-            await buyer_socket.send(json.dumps({
-                "type": "message.send", "conversation": conversation_id, "body": "burst b0",
-                "client_id": client_id}))
+            await buyer_socket.send(
+                json.dumps(
+                    {
+                        "type": "message.send",
+                        "conversation": conversation_id,
+                        "body": "burst b0",
+                        "client_id": client_id,
+                    }
+                )
+            )
             again = await b.next(buyer_socket)
-            assert again == {"type": "message.ack", "client_id": client_id,
-                             "message": acks_b[client_id]}
+            assert again == {
+                "type": "message.ack",
+                "client_id": client_id,
+                "message": acks_b[client_id],
+            }
 
             # a message sent over HTTP to process two reaches the socket on process one
-            response = await http.post(f"{two.http}/api/messages/{conversation_id}/",
-                                       json={"body": "sent over HTTP"}, headers=s.headers)
+            response = await http.post(
+                f"{two.http}/api/messages/{conversation_id}/",
+                json={"body": "sent over HTTP"},
+                headers=s.headers,
+            )
             assert response.status_code == 201, response.text
-            assert await b.next(buyer_socket) == {"type": "message.new",
-                                                  "conversation": conversation_id,
-                                                  "message": response.json()}
+            assert await b.next(buyer_socket) == {
+                "type": "message.new",
+                "conversation": conversation_id,
+                "message": response.json(),
+            }
             assert (await s.next(seller_socket))["message"] == response.json()
             await b.nothing_more(buyer_socket)
             await s.nothing_more(seller_socket)

@@ -72,11 +72,13 @@ def test_the_moderation_patterns_are_reused_not_copied():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "expected"), [("Call 0712 345 678", CONTACT),
-                                                ("Tuma pesa kwanza", PAYMENT),
-                                                ("Still available?", None)])
-def test_a_posted_message_carries_its_warning(body, expected, client_for, buyer, seller,
-                                              conversation):
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [("Call 0712 345 678", CONTACT), ("Tuma pesa kwanza", PAYMENT), ("Still available?", None)],
+)
+def test_a_posted_message_carries_its_warning(
+    body, expected, client_for, buyer, seller, conversation
+):
     response = client_for(seller).post(messages_url(conversation.pk), {"body": body})
 
     assert response.status_code == 201
@@ -92,8 +94,9 @@ def test_a_posted_message_carries_its_warning(body, expected, client_for, buyer,
 
 @pytest.mark.django_db
 def test_starting_a_conversation_computes_the_warning_too(client_for, buyer, ad):
-    response = client_for(buyer).post(CONVERSATIONS, {"ad": str(ad.pk),
-                                                      "message": "Email me: b@example.com"})
+    response = client_for(buyer).post(
+        CONVERSATIONS, {"ad": str(ad.pk), "message": "Email me: b@example.com"}
+    )
 
     assert response.status_code == 201
     assert response.json()["last_message"]["warning"] == CONTACT
@@ -101,17 +104,20 @@ def test_starting_a_conversation_computes_the_warning_too(client_for, buyer, ad)
 
 
 @pytest.mark.django_db
-def test_the_warning_is_stored_once_and_a_resend_keeps_it(client_for, seller, conversation,
-                                                          monkeypatch):
+def test_the_warning_is_stored_once_and_a_resend_keeps_it(
+    client_for, seller, conversation, monkeypatch
+):
     client_id = str(uuid.uuid4())
     client = client_for(seller)
-    first = client.post(messages_url(conversation.pk),
-                        {"body": "Deposit first please", "client_id": client_id})
+    first = client.post(
+        messages_url(conversation.pk), {"body": "Deposit first please", "client_id": client_id}
+    )
     # the stored column is what is shown: later rule changes do not rewrite history
     monkeypatch.setattr(safety, "warning_for", lambda body: None)
 
-    again = client.post(messages_url(conversation.pk),
-                        {"body": "Deposit first please", "client_id": client_id})
+    again = client.post(
+        messages_url(conversation.pk), {"body": "Deposit first please", "client_id": client_id}
+    )
     history = client.get(messages_url(conversation.pk)).json()["results"]
 
     assert first.json()["warning"] == PAYMENT
@@ -125,7 +131,9 @@ def test_the_service_sets_the_column(buyer, seller, ad):
     reply = say(seller, conversation, "Western Union only")
 
     assert list(Message.objects.order_by("id").values_list("warning", flat=True)) == [
-        CONTACT, PAYMENT]
+        CONTACT,
+        PAYMENT,
+    ]
     assert reply.warning == PAYMENT
 
 
@@ -149,18 +157,28 @@ def test_the_schema_documents_warning(api, db):
 async def test_socket_ack_and_delivery_carry_the_warning(buyer, seller, conversation):
     async with sockets() as open_socket:
         buyer_socket, seller_socket = await open_socket(buyer), await open_socket(seller)
-        for body, expected in [("Lipa kwa paybill 555111", PAYMENT),
-                               ("My email is b@example.com", CONTACT), ("Thanks!", None)]:
-            frame = {"type": "message.send", "conversation": str(conversation.pk),
-                     "body": body, "client_id": str(uuid.uuid4())}
+        for body, expected in [
+            ("Lipa kwa paybill 555111", PAYMENT),
+            ("My email is b@example.com", CONTACT),
+            ("Thanks!", None),
+        ]:
+            frame = {
+                "type": "message.send",
+                "conversation": str(conversation.pk),
+                "body": body,
+                "client_id": str(uuid.uuid4()),
+            }
             await send(buyer_socket, frame)
 
             ack = await receive(buyer_socket)
             new = await receive(seller_socket)
 
             assert ack["type"] == "message.ack" and ack["message"]["warning"] == expected
-            assert new == {"type": "message.new", "conversation": str(conversation.pk),
-                           "message": ack["message"]}
+            assert new == {
+                "type": "message.new",
+                "conversation": str(conversation.pk),
+                "message": ack["message"],
+            }
             stored = await database_sync_to_async(Message.objects.get)(pk=ack["message"]["id"])
             assert stored.warning == expected
         await silent(buyer_socket, seller_socket)
