@@ -9,6 +9,10 @@ never approved by accident.
 Rules beyond API.md's list (issue 7; their reasons are from the contract's fixed list):
 - near_duplicate: nearly the same title and description as another seller's recent active ad
   in the same category -> `duplicate`.
+- photo_duplicate: a photo within a few bits (perceptual hash, photos.py) of a photo of another
+  seller's recent ad (stolen photos) or of the owner's other active ad (posted twice) ->
+  `duplicate`. Held for staff, never rejected outright: stock and manufacturer photos, or a
+  seller re-listing with a second account, are legitimate often enough to need a person.
 - new_account_velocity: an account younger than a day that posted more than N ads in its
   first hour -> `staff` (no reason fits better: `staff` means "held for a person to look at").
 """
@@ -23,12 +27,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from apps.ads.models import Ad, AdStatus, ModerationReason
+from apps.ads.models import Ad, AdImage, AdStatus, ModerationReason
+from apps.moderation import photos
 from apps.moderation.models import BannedWord
 
 logger = logging.getLogger(__name__)
@@ -152,6 +158,91 @@ def near_duplicate(ad: Ad) -> str | None:
     return None
 
 
+# Candidates: photos having, in at least one 16-bit band, a value near ours (each OR arm is
+# served by its band's expression index, adimage_phash_band<i>_idx, the same expression), then
+# the exact distance test. MATERIALIZED keeps the LIMIT out of the candidates' plan: under a
+# LIMIT 1 the planner expects a match soon and may prefer reading the table from the start,
+# while a clean photo (the usual case) has no match at all. Whose photos count: another
+# seller's ad that is active, or was created in the window in any status but draft (a rejected
+# scam ad's photos reused count too); the owner's own other active ads. Deleted ads never.
+PHOTO_DUPLICATE_SQL = """
+WITH candidate AS MATERIALIZED (
+    SELECT image.ad_id FROM ads_adimage AS image
+    WHERE (((image.phash >> 48) & 65535) = ANY(%(band0)s::bigint[])
+        OR ((image.phash >> 32) & 65535) = ANY(%(band1)s::bigint[])
+        OR ((image.phash >> 16) & 65535) = ANY(%(band2)s::bigint[])
+        OR ((image.phash >> 0) & 65535) = ANY(%(band3)s::bigint[]))
+      AND EXISTS (SELECT 1 FROM unnest(%(hashes)s::bigint[]) AS mine(phash)
+                  WHERE bit_count((image.phash # mine.phash)::bit(64)) <= %(distance)s)
+      AND image.ad_id <> %(ad)s
+)
+SELECT other.id, other.owner_id = %(owner)s FROM candidate
+JOIN ads_ad AS other ON other.id = candidate.ad_id
+WHERE other.deleted_at IS NULL
+  AND CASE WHEN other.owner_id = %(owner)s THEN other.status = 'active'
+           ELSE other.status = 'active' OR (other.status <> 'draft'
+                                            AND other.created_at >= %(since)s) END
+LIMIT 1
+"""
+
+
+def photo_hashes(ad: Ad) -> list[int]:
+    """The perceptual hashes of the ad's photos. Photos stored before hashes existed get
+    theirs now (best effort: a missing or unreadable file is skipped; a flat photo has none and
+    is read again next time)."""
+    rows = list(AdImage.objects.filter(ad_id=ad.pk).values_list("pk", "phash"))
+    hashes = [value for _, value in rows if value is not None]
+    missing = [pk for pk, value in rows if value is None]
+    # Whole rows: with deferred width/height the ImageField would fetch them one by one.
+    for image in AdImage.objects.filter(pk__in=missing) if missing else []:
+        if not image.file:
+            continue
+        try:
+            with image.file.open("rb") as handle:
+                value = photos.perceptual_hash(handle)
+        except (OSError, ValueError, SyntaxError):
+            logger.warning("ad %s photo %s: no perceptual hash (unreadable file)", ad.pk,
+                           image.pk)
+            continue
+        if value is not None:
+            AdImage.objects.filter(pk=image.pk).update(phash=value)
+            hashes.append(value)
+    return hashes
+
+
+def photo_duplicate_of(ad: Ad) -> tuple[Any, bool] | None:
+    """(id of the other ad, whether it is the owner's own) when one of this ad's photos is
+    within MODERATION_PHOTO_DUPLICATE_DISTANCE bits of one of that ad's photos, else None."""
+    distance = settings.MODERATION_PHOTO_DUPLICATE_DISTANCE
+    if not isinstance(distance, int) or not 0 <= distance <= photos.MAX_DISTANCE:
+        raise ImproperlyConfigured(
+            f"MODERATION_PHOTO_DUPLICATE_DISTANCE must be 0..{photos.MAX_DISTANCE}, "
+            f"not {distance!r}")
+    hashes = photo_hashes(ad)
+    if not hashes:
+        return None
+    bands = photos.candidate_bands(hashes, distance)
+    since = timezone.now() - timedelta(days=settings.MODERATION_PHOTO_DUPLICATE_DAYS)
+    params: dict[str, Any] = {f"band{index}": values for index, values in enumerate(bands)}
+    params.update(hashes=hashes, distance=distance, ad=ad.pk, owner=ad.owner_id, since=since)
+    with connection.cursor() as cursor:
+        cursor.execute(PHOTO_DUPLICATE_SQL, params)
+        row = cursor.fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def photo_duplicate(ad: Ad) -> str | None:
+    """A photo already seen on another seller's recent ad (stolen photos, the classic scam) or
+    on the owner's other live ad (the same item posted twice)."""
+    match = photo_duplicate_of(ad)
+    if match is None:
+        return None
+    other, own = match
+    logger.info("ad %s: a photo matches %s ad %s", ad.pk,
+                "the owner's active" if own else "another seller's", other)
+    return ModerationReason.DUPLICATE
+
+
 def new_account_velocity(ad: Ad) -> str | None:
     """A day-old account that created more than MODERATION_NEW_ACCOUNT_MAX_ADS ads within an
     hour of signing up: held for staff (`staff`) until the account is a day old. Every ad
@@ -167,7 +258,7 @@ def new_account_velocity(ad: Ad) -> str | None:
     return None
 
 
-RULES: list[Rule] = [banned_word, contact_details, duplicate, near_duplicate,
+RULES: list[Rule] = [banned_word, contact_details, duplicate, near_duplicate, photo_duplicate,
                      price_out_of_range, new_account_velocity]
 
 

@@ -3,6 +3,7 @@ edits and the seller's reply), and the sellers' nightly response figures."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,8 @@ from apps.moderation.models import (
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
 from apps.users.models import User
+
+logger = logging.getLogger(__name__)
 
 
 class Duplicate(Conflict):
@@ -283,6 +286,47 @@ def reply_to_review(*, review: Review, seller: User, body: str) -> Review:
     review.reply_body, review.replied_at = body, now
     record_action(review, "moderation.review.replied", actor=seller)
     return review
+
+
+# --- photos added after the automatic checks ---------------------------------------------------
+
+PHOTO_RULE = "apps.moderation.checks.photo_duplicate"
+
+
+@transaction.atomic
+def check_ad_photos(*, ad_id: Any) -> Ad | None:
+    """Run the photo rule (when MODERATION_RULES has it) on an ad that received a photo.
+
+    Photos are uploaded after the ad is posted, usually once the automatic checks have already
+    approved it: a match then sends the live ad back to `pending` with reason `duplicate`
+    (like enough reports do; only staff release it). An ad still waiting for its checks gets
+    the reason now, as the pipeline would. Held, rejected, draft or deleted ads are left alone.
+    A failing rule is logged and changes nothing: an ad waiting for its checks stays pending
+    (the pipeline's own run fails the same way), a live one stays live (approved before the
+    photo, and a misconfigured rule should not take every seller's ads down)."""
+    paths = getattr(settings, "MODERATION_RULES", None)
+    if paths is not None and PHOTO_RULE not in paths:
+        return None
+    ad = (Ad.objects.select_for_update().filter(
+        pk=ad_id, deleted_at__isnull=True, moderation_reason__isnull=True,
+        status__in=[AdStatus.ACTIVE, AdStatus.PENDING]).first())
+    if ad is None:
+        return None
+    try:
+        reason = checks.photo_duplicate(ad)
+    except Exception:
+        logger.exception("photo check failed for ad %s", ad.pk)
+        return ad
+    if reason is None:
+        return ad
+    if ad.status == AdStatus.ACTIVE:
+        return ad_services.change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING,
+                                            actor=Actor.SYSTEM, note="photo duplicate",
+                                            reason=ModerationReason(reason), moderate=False)
+    ad.moderation_reason = reason
+    ad.save(update_fields=["moderation_reason", "updated_at"])
+    record_action(ad, "ads.moderation.held", data={"reason": reason, "rule": "photo_duplicate"})
+    return ad
 
 
 # --- the staff queue of held ads (GET /api/moderation/queue/ads/) -----------------------------

@@ -12,3 +12,13 @@ def refresh_seller_response_stats() -> int:
     from apps.moderation import services
 
     return services.refresh_seller_response_stats()
+
+
+@shared_task(acks_late=True)
+def check_ad_photos(ad_id: str) -> bool:
+    """After a photo upload commits: the photo rule on that ad. Safe to run twice (a held ad
+    is left alone)."""
+    from apps.moderation import services
+
+    ad = services.check_ad_photos(ad_id=ad_id)
+    return ad is not None and ad.moderation_reason is not None

@@ -278,8 +278,8 @@ def test_the_default_is_every_rule_in_order(settings):
     every_rule = [f"apps.moderation.checks.{rule.__name__}" for rule in checks.RULES]
     assert every_rule == settings.MODERATION_RULES
     assert [rule.__name__ for rule in checks.configured_rules()] == [
-        "banned_word", "contact_details", "duplicate", "near_duplicate", "price_out_of_range",
-        "new_account_velocity"]
+        "banned_word", "contact_details", "duplicate", "near_duplicate", "photo_duplicate",
+        "price_out_of_range", "new_account_velocity"]
 
 
 def test_the_first_configured_rule_to_object_wins(post_ad, settings):
