@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +70,13 @@ DESCRIPTION = (
 def demo_photo(title: str, index: int) -> SimpleUploadedFile:
     image = Image.new("RGB", (960, 720), COLOURS[index % len(COLOURS)])
     draw = ImageDraw.Draw(image)
+    # A few shapes drawn from the title: each demo ad gets its own photo (one shared layout
+    # would be held by the photo_duplicate rule as the same photo posted by every seller).
+    shapes = random.Random(title)  # noqa: S311 - a picture, not a secret
+    for _ in range(6):
+        x, y = shapes.randrange(0, 760), shapes.randrange(0, 400)
+        draw.ellipse((x, y, x + shapes.randrange(80, 320), y + shapes.randrange(80, 240)),
+                     fill=tuple(shapes.randrange(256) for _ in range(3)))
     draw.rectangle((40, 560, 920, 680), fill=(255, 255, 255))
     draw.text((60, 600), title[:60], fill=(20, 20, 20))
     buffer = io.BytesIO()

@@ -6,6 +6,7 @@ Which index serves which query (all partial on live, active ads unless said):
 - ad_category_feed_idx (category, promotion_tier DESC, published_at DESC): listing filtered by
   category (IN the category and its descendants).
 - ad_price_idx (price, id): ordering and ranges by price.
+- ad_newest_idx (published_at DESC, id DESC): ordering by publication time, either way.
 - ad_attributes_gin (attributes jsonb_path_ops): exact attribute filters (`attributes @> {...}`).
 - ad_owner_idx (owner, created_at DESC), all statuses: my-ads.
 - ad_expiry_idx (expires_at) on active ads: the expiry sweep.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from apps.common.models import TimeStampedModel, UUIDModel
 
@@ -94,6 +95,10 @@ class Ad(UUIDModel, TimeStampedModel):
         indexes = [
             models.Index(models.F("promotion_tier").desc(), models.F("published_at").desc(),
                          models.F("id").desc(), name="ad_public_feed_idx", condition=LIVE_ACTIVE),
+            # ?ordering=-published_at / published_at (backwards): newest first without
+            # sorting every live ad (3.8 s at 1M ads before, bench/results/explain).
+            models.Index(models.F("published_at").desc(), models.F("id").desc(),
+                         name="ad_newest_idx", condition=LIVE_ACTIVE),
             models.Index(models.F("category"), models.F("promotion_tier").desc(),
                          models.F("published_at").desc(), models.F("id").desc(),
                          name="ad_category_feed_idx", condition=LIVE_ACTIVE),
@@ -120,10 +125,23 @@ class AdImage(TimeStampedModel):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     order = models.PositiveIntegerField(default=0)
+    # 64-bit perceptual hash (pHash, signed), set when the photo is stored; null for photos
+    # older than the field until `manage.py backfill_photo_hashes`. One expression index per
+    # 16-bit band (apps/moderation/photos.py): the photo_duplicate rule's candidate lookup.
+    phash = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["order", "id"]
-        indexes = [models.Index(fields=["ad", "order", "id"], name="adimage_order_idx")]
+        indexes = [
+            models.Index(fields=["ad", "order", "id"], name="adimage_order_idx"),
+            *(
+                # Not partial: PostgreSQL keeps statistics on an expression index only when it
+                # is not partial, and without them it guesses 0.5% of rows per value.
+                models.Index(F("phash").bitrightshift(shift).bitand(0xFFFF),
+                             name=f"adimage_phash_band{band}_idx")
+                for band, shift in enumerate((48, 32, 16, 0))
+            ),
+        ]
 
 
 class Favorite(TimeStampedModel):

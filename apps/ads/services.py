@@ -240,15 +240,18 @@ def approve_after_checks(*, ad_id: UUID) -> Ad | None:
     except Exception:  # a broken rule must never approve an ad: it stays pending
         logger.exception("automatic moderation failed for ad %s", ad.pk)
         return ad
-    if reason is not None:
-        with transaction.atomic():
-            locked = Ad.objects.select_for_update().get(pk=ad.pk)
+    with transaction.atomic():
+        # The rules ran without a lock: a photo check or a report may have held the ad meanwhile.
+        locked = Ad.objects.select_for_update().get(pk=ad.pk)
+        if locked.status != AdStatus.PENDING or locked.moderation_reason is not None:
+            return locked
+        if reason is not None:
             locked.moderation_reason = reason
             locked.save(update_fields=["moderation_reason", "updated_at"])
             record_action(locked, "ads.moderation.held", data={"reason": reason})
-        return locked
-    return change_ad_status(ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
-                            note="automatic checks passed")
+            return locked
+        return change_ad_status(ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
+                                note="automatic checks passed")
 
 
 def expire_due_ads(*, now: Any = None, limit: int = 500) -> int:
@@ -302,14 +305,21 @@ def add_image(*, ad: Ad, upload: UploadedFile, by: User) -> AdImage:
         raise FieldError("image", f"An ad may have at most {settings.MAX_IMAGES_PER_AD} images.",
                          "too_many_images")
     clean = sanitize_image(upload, attr="image")
+    from apps.moderation import photos
+
     last = ad.images.aggregate(last=Max("order"))["last"]
-    image = AdImage(ad=ad, order=0 if last is None else last + 1)
+    image = AdImage(ad=ad, order=0 if last is None else last + 1,
+                    phash=photos.perceptual_hash(clean.content))
     image.file.save(clean.content.name, clean.content, save=False)
     image.save()
     record_action(ad, "ads.image.added", actor=by, data={"image": image.pk})
     from apps.ads import tasks
+    from apps.moderation import tasks as moderation_tasks
 
     dispatch.enqueue(tasks.make_thumbnail, image.pk)
+    # A photo added after the automatic checks ran (the usual order: post, then upload) is
+    # checked on its own; an ad still waiting for them gets it checked with the rest.
+    dispatch.enqueue(moderation_tasks.check_ad_photos, ad.pk)
     search_services.schedule_sync(ad_ids=[ad.pk])  # `has_images` is indexed (external search)
     return image
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, cast
 
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -21,3 +29,198 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if size <= 0:
             return self.page_size
         return min(size, self.max_page_size)
+
+
+# --- listings that stay fast at any depth --------------------------------------------------
+
+
+class Keyset:
+    """A seek ("keyset") continuation for one ORDER BY: the last row's sort values, opaque to
+    clients as `cursor`, select the rows after it with an index range instead of an OFFSET.
+
+    `columns`: the ORDER BY as (model attribute, SQL column, descending); the last one must be
+    unique (the primary key). `split_first`: for an ORDER BY whose first key has few values
+    (promotion tiers), the continuation is read within the cursor's first key, then from the
+    lower values, so each part is one range of the index (a row comparison over all three
+    columns is estimated from its first column alone and misplanned, bench/results/explain)."""
+
+    def __init__(
+        self,
+        columns: list[tuple[str, str, bool]],
+        *,
+        split_first: bool = False,
+        parse: list[Any] | None = None,
+    ) -> None:
+        self.columns = columns
+        self.split_first = split_first
+        self.parse = parse or [str] * len(columns)
+
+    def encode(self, row: Any) -> str | None:
+        values = [getattr(row, attr) for attr, _, _ in self.columns]
+        if any(value is None for value in values):
+            return None  # a NULL sort key has no range: the next page goes by number
+        plain = [
+            value.isoformat() if hasattr(value, "isoformat") else str(value) for value in values
+        ]
+        raw = json.dumps(plain, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, token: str) -> list[Any]:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            plain = json.loads(raw)
+            if not isinstance(plain, list) or len(plain) != len(self.columns):
+                raise ValueError(token)
+            return [parse(value) for parse, value in zip(self.parse, plain, strict=True)]
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise NotFound("Invalid cursor.") from exc
+
+    def _after(
+        self, queryset: QuerySet[Any], columns: list[tuple[str, str, bool]], values: list[Any]
+    ) -> QuerySet[Any]:
+        descending = columns[0][2]
+        if any(column[2] != descending for column in columns):
+            raise ValueError("mixed directions")
+        sql_columns = ", ".join(
+            f'"{queryset.model._meta.db_table}"."{column}"' for _, column, _ in columns
+        )
+        marks = ", ".join(["%s"] * len(columns))
+        # Column names from the code, values as parameters.
+        sql = f"({sql_columns}) {'<' if descending else '>'} ({marks})"
+        condition = RawSQL(sql, values, output_field=BooleanField())  # noqa: S611
+        return queryset.filter(condition)
+
+    def page(self, queryset: QuerySet[Any], token: str, size: int) -> list[Any]:
+        values = self.decode(token)
+        if not self.split_first:
+            return list(self._after(queryset, self.columns, values)[:size])
+        first_attr, _, first_desc = self.columns[0]
+        rows = list(
+            self._after(queryset.filter(**{first_attr: values[0]}), self.columns[1:], values[1:])[
+                :size
+            ]
+        )
+        if len(rows) < size:
+            lookup = "lt" if first_desc else "gt"
+            rest = queryset.filter(**{f"{first_attr}__{lookup}": values[0]})
+            rows += list(rest[: size - len(rows)])
+        return rows
+
+
+class ListingPagination(PageNumberPagination):
+    """The contract's page-number pages ({count, next, previous, results}, `?page=`,
+    `?page_size=`) for listings over a large table:
+
+    - `count` is given by the caller (stored totals, or a count capped at COUNT_CAP); a capped
+      count adds `"count_exact": false` (an addition, absent when exact); page numbers stop at
+      the capped count, `next` links (cursors) go on while pages are full.
+    - `next` links carry a `cursor` (an addition: the last row's sort keys) along with the page
+      number, so a client following `next` reads every page as an index range: page 500 costs
+      what page 1 costs. `?page=N` alone still works (an OFFSET) and `previous` links use it.
+    """
+
+    COUNT_CAP = 1_000
+
+    def paginate(
+        self,
+        queryset: QuerySet[Any],
+        request: Any,
+        *,
+        count: int,
+        exact: bool,
+        keyset: Keyset | None,
+        first_rows: Callable[[QuerySet[Any], int, int, int | None], list[Any] | None] | None = None,
+    ) -> list[Any]:
+        """The page's rows. `first_rows(queryset, offset, size, expected)` may answer a
+        numbered page a cheaper way (None: it could not)."""
+        self.request = request
+        self.size = self.get_page_size(request)
+        self.count, self.exact = count, exact
+        raw = request.query_params.get(self.page_query_param, "1")
+        try:
+            self.number = int(raw)
+        except ValueError:
+            raise NotFound("Invalid page.") from None
+        self.num_pages = max(1, -(-count // self.size))
+        token = request.query_params.get("cursor") if keyset is not None else None
+        # Past a capped count only `next` links (cursors) go on; page numbers stop at the cap.
+        if self.number < 1 or (self.number > self.num_pages and not (token and not exact)):
+            raise NotFound("Invalid page.")
+        rows: list[Any] | None = None
+        if token and keyset is not None:
+            rows = keyset.page(queryset, token, self.size)
+        else:
+            start = (self.number - 1) * self.size
+            if first_rows is not None:
+                expected = max(0, min(self.size, count - start)) if exact else None
+                rows = first_rows(queryset, start, self.size, expected)
+            if rows is None:
+                rows = list(queryset[start : start + self.size])
+        self.next_cursor = keyset.encode(rows[-1]) if keyset is not None and rows else None
+        self.more = (
+            self.number < self.num_pages
+            if exact
+            else len(rows) == self.size
+            and (self.next_cursor is not None or self.number < self.num_pages)
+        )
+        return rows
+
+    def _absolute_uri(self) -> str:
+        return str(cast(Any, self.request).build_absolute_uri())
+
+    def get_next_link(self) -> str | None:
+        if not self.more:
+            return None
+        url = self._absolute_uri()
+        url = replace_query_param(url, self.page_query_param, self.number + 1)
+        if self.next_cursor:
+            return replace_query_param(url, "cursor", self.next_cursor)
+        return remove_query_param(url, "cursor")
+
+    def get_previous_link(self) -> str | None:
+        if self.number <= 1:
+            return None
+        url = remove_query_param(self._absolute_uri(), "cursor")
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response_schema(self, schema: Any) -> dict[str, Any]:
+        out = super().get_paginated_response_schema(schema)
+        out["properties"]["count_exact"] = {
+            "type": "boolean",
+            "example": False,
+            "description": (
+                "Addition to API.md, present only when false: `count` is capped (at 1,000, "
+                "for listings filtered beyond the category): more ads match. Page numbers go "
+                "up to the cap; `next` links go on past it."
+            ),
+        }
+        return out
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": (
+                    "Addition to API.md: an opaque continuation that `next` links carry, so "
+                    "following `next` reads each page as an index range (page 500 as fast as page "
+                    "1). Use the links as given; a malformed cursor answers 404."
+                ),
+            },
+        ]
+
+    def get_paginated_response(self, data: Any) -> Response:
+        body = {
+            "count": self.count,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        }
+        if not self.exact:
+            body = {"count": self.count, "count_exact": False, **body}
+        return Response(body)

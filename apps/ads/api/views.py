@@ -6,6 +6,7 @@ caller), 403 (visible but not the owner's), 400, 409.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, cast
 from uuid import UUID
 
@@ -21,10 +22,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.ads import selectors, services, views_counter
+from apps.ads.api import render
 from apps.ads.api import serializers as s
 from apps.ads.filters import AdFilter
 from apps.ads.models import Ad, AdImage, AdStatus, Favorite
+from apps.common import cache
 from apps.common.errors import FieldError
+from apps.common.etag import json_response, render_json
+from apps.common.pagination import ListingPagination
 from apps.common.permissions import HasVerifiedContact
 from apps.common.throttles import AnonThrottle, ScopedUserThrottle, UserThrottle, client_ip
 from apps.users.models import User
@@ -35,9 +40,9 @@ def me(request: Request) -> User:
 
 
 def render_ads(ads: list[Ad], request: Request) -> list[dict[str, Any]]:
+    """AdOutput of each ad (owner joined, photos prefetched: `selectors.with_relations`)."""
     favorited = selectors.favorited_ids(user=request.user, ad_ids=[ad.pk for ad in ads])
-    context = {"request": request, "favorited_ids": favorited}
-    return cast(list[dict[str, Any]], s.AdOutput(ads, many=True, context=context).data)
+    return render.render(ads, request=request, favorited=favorited)
 
 
 def render_ad(ad: Ad, request: Request) -> dict[str, Any]:
@@ -61,6 +66,7 @@ def owned_ad_or_error(request: Request, slug: str, *, relations: bool = True) ->
 class AdListCreateView(GenericAPIView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = AdFilter
+    pagination_class = ListingPagination
     throttle_classes = [AnonThrottle, UserThrottle, ScopedUserThrottle]
     throttle_scope = "ad_posting"
 
@@ -78,14 +84,47 @@ class AdListCreateView(GenericAPIView):
             "Active ads; default order: promotion tier (vip first), then newest. Filters: "
             "category, location (slugs, with descendants), min_price, max_price, condition, "
             "negotiable, has_images, seller, posted_since, q, attr_<key>, attr_<key>_min/_max, "
-            "ordering."
+            "ordering.\n\n`count` is exact (from stored totals) for the whole listing and "
+            "for a category alone; with other filters it is capped at 1,000 (`count_exact` "
+            "false past that; page numbers stop there, `next` links go on). `next` links carry "
+            "a keyset `cursor`: following them, page 500 costs what page 1 costs. "
+            "Anonymous pages are cached and "
+            "invalidated by any change they show (only `views_count` may lag, up to 5 s); "
+            "every page has an `ETag` and answers 304 to a matching `If-None-Match`."
         ),
         parameters=[OpenApiParameter("attr_<key>", str, description="Attribute filter")],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Any:
+        anonymous = not request.user.is_authenticated
+        generation = cache.generations(cache.ADS) if anonymous else None
+        key = None
+        if generation is not None:
+            key = cache.entry_key("ads-list", generation, cache.request_identity(request))
+            body = cache.get_entry(key)
+            if body is not None:
+                return json_response(request, body)
+        body = render_json(self.page(request).data)
+        if key is not None:
+            cache.set_entry(key, body)
+        return json_response(request, body, private=not anonymous)
+
+    def page(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.with_relations(queryset))
-        return self.get_paginated_response(render_ads(list(page or []), request))
+        count, exact = selectors.listing_count(
+            queryset=queryset, params=request.query_params, viewer=request.user
+        )
+        paginator = cast(ListingPagination, self.paginator)
+        ads = paginator.paginate(
+            queryset.select_related("owner"),
+            request,
+            count=count,
+            exact=exact,
+            keyset=selectors.keyset_for(queryset),
+            first_rows=partial(selectors.feed_first_rows, params=request.query_params)
+            if not exact and selectors.feed_first_pays(request.query_params)
+            else None,
+        )
+        return paginator.get_paginated_response(render_ads(selectors.load_relations(ads), request))
 
     @extend_schema(request=s.AdCreateInput, responses={201: s.AdOutput})
     def post(self, request: Request) -> Response:
@@ -100,23 +139,55 @@ class AdDetailView(APIView):
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses={200: s.AdOutput},
-                   description="Counts one view per viewer (user, else IP) per UTC day.")
-    def get(self, request: Request, slug: str) -> Response:
+    @extend_schema(
+        responses={200: s.AdOutput},
+        description=(
+            "Counts one view per viewer (user, else IP) per UTC day. The "
+            "anonymous representation is cached and invalidated by any "
+            "change it shows (`views_count` may lag up to 5 s); `ETag` "
+            "with 304 on a matching `If-None-Match`."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Any:
+        anonymous = not request.user.is_authenticated
+        generation = cache.generations(cache.ADS) if anonymous else None
+        key = None
+        if generation is not None:
+            key = cache.entry_key("ad", generation, cache.request_identity(request))
+            entry = cache.get_entry(key)
+            if entry is not None:
+                ad_id, _, body = entry.partition(b"\n")
+                self.count_view(request, UUID(ad_id.decode()))
+                return json_response(request, body)
         ad = visible_ad_or_404(request, slug)
         if ad.owner_id != request.user.pk:
-            viewer = f"u:{request.user.pk}" if request.user.is_authenticated else (
-                f"ip:{client_ip(request)}")
-            views_counter.record_view(ad_id=ad.pk, viewer=viewer)
-        return Response(render_ad(ad, request))
+            self.count_view(request, ad.pk)
+        body = render_json(render_ad(ad, request))
+        if key is not None:
+            cache.set_entry(key, str(ad.pk).encode() + b"\n" + body)
+        return json_response(request, body, private=not anonymous)
+
+    @staticmethod
+    def count_view(request: Request, ad_id: UUID) -> None:
+        viewer = (
+            f"u:{request.user.pk}"
+            if request.user.is_authenticated
+            else (f"ip:{client_ip(request)}")
+        )
+        views_counter.record_view(ad_id=ad_id, viewer=viewer)
 
     @extend_schema(request=s.AdUpdateInput, responses={200: s.AdOutput})
     def put(self, request: Request, slug: str) -> Response:
         return self.update(request, slug, partial=False)
 
-    @extend_schema(request=s.AdUpdateInput, responses={200: s.AdOutput},
-                   description=("`status` may be set to active (from draft, rejected, expired: "
-                                "goes through moderation), sold or draft (from active)."))
+    @extend_schema(
+        request=s.AdUpdateInput,
+        responses={200: s.AdOutput},
+        description=(
+            "`status` may be set to active (from draft, rejected, expired: "
+            "goes through moderation), sold or draft (from active)."
+        ),
+    )
     def patch(self, request: Request, slug: str) -> Response:
         return self.update(request, slug, partial=True)
 
@@ -126,8 +197,9 @@ class AdDetailView(APIView):
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
         requested_status = changes.pop("status", None)
-        ad = services.edit_ad(ad=ad, by=me(request), changes=changes,
-                              requested_status=requested_status)
+        ad = services.edit_ad(
+            ad=ad, by=me(request), changes=changes, requested_status=requested_status
+        )
         fresh = selectors.get_visible_ad(slug=ad.slug, viewer=request.user)
         return Response(render_ad(fresh or ad, request))
 
@@ -153,8 +225,10 @@ class MyAdsView(ListAPIView):
 
 
 class SimilarAdsView(APIView):
-    @extend_schema(responses={200: s.AdOutput(many=True)},
-                   description="Up to 12 other active ads, same category first.")
+    @extend_schema(
+        responses={200: s.AdOutput(many=True)},
+        description="Up to 12 other active ads, same category first.",
+    )
     def get(self, request: Request, slug: str) -> Response:
         ad = selectors.get_visible_ad(slug=slug, viewer=request.user)
         if ad is None or ad.status != AdStatus.ACTIVE:
@@ -165,9 +239,14 @@ class SimilarAdsView(APIView):
 class AdImagesView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request={"multipart/form-data": s.ImageInput}, responses={201: s.ImageOutput},
-                   description=("JPEG, PNG or WebP by content; ≤ 10 MiB (else 413), ≤ 50 Mpx, "
-                                "at most 20 per ad. Stored re-encoded without metadata."))
+    @extend_schema(
+        request={"multipart/form-data": s.ImageInput},
+        responses={201: s.ImageOutput},
+        description=(
+            "JPEG, PNG or WebP by content; ≤ 10 MiB (else 413), ≤ 50 Mpx, "
+            "at most 20 per ad. Stored re-encoded without metadata."
+        ),
+    )
     def post(self, request: Request, slug: str) -> Response:
         ad = owned_ad_or_error(request, slug)
         payload = s.ImageInput(data=request.data)
@@ -192,8 +271,9 @@ class AdImageDetailView(APIView):
         image = self.get_image(request, slug, image_id)
         payload = s.ImageOrderInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        image = services.reorder_image(image=image, order=payload.validated_data["order"],
-                                       by=me(request))
+        image = services.reorder_image(
+            image=image, order=payload.validated_data["order"], by=me(request)
+        )
         return Response(s.ImageOutput(image, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
@@ -216,8 +296,13 @@ class FavoritesView(ListAPIView):
         page = list(self.paginate_queryset(self.get_queryset()) or [])
         rendered = render_ads([favorite.ad for favorite in page], request)
         results = [
-            {"id": favorite.pk, "ad": ad, "created_at": s.FavoriteOutput().fields["created_at"]
-             .to_representation(favorite.created_at)}
+            {
+                "id": favorite.pk,
+                "ad": ad,
+                "created_at": s.FavoriteOutput()
+                .fields["created_at"]
+                .to_representation(favorite.created_at),
+            }
             for favorite, ad in zip(page, rendered, strict=True)
         ]
         return self.get_paginated_response(results)
@@ -235,9 +320,13 @@ class FavoritesView(ListAPIView):
             raise FieldError("ad", "This ad is not available.", "does_not_exist")
         favorite, created = services.add_favorite(user=me(request), ad=ad)
         ad = selectors.get_visible_ad(slug=ad.slug, viewer=request.user) or ad
-        body = {"id": favorite.pk, "ad": render_ad(ad, request),
-                "created_at": s.FavoriteOutput().fields["created_at"]
-                .to_representation(favorite.created_at)}
+        body = {
+            "id": favorite.pk,
+            "ad": render_ad(ad, request),
+            "created_at": s.FavoriteOutput()
+            .fields["created_at"]
+            .to_representation(favorite.created_at),
+        }
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -258,11 +347,16 @@ class FavoriteDeleteView(APIView):
 class RevealPhoneView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: s.PhoneOutput},
-                   description=("The seller's phone number for a signed-in buyer; each reveal "
-                                "is counted on the ad (seller analytics). Not in API.md: an "
-                                "addition for the \u201cshow contact\u201d button. 403 when "
-                                "the ad's `show_phone` is false."))
+    @extend_schema(
+        request=None,
+        responses={200: s.PhoneOutput},
+        description=(
+            "The seller's phone number for a signed-in buyer; each reveal "
+            "is counted on the ad (seller analytics). Not in API.md: an "
+            "addition for the \u201cshow contact\u201d button. 403 when "
+            "the ad's `show_phone` is false."
+        ),
+    )
     def post(self, request: Request, slug: str) -> Response:
         ad = visible_ad_or_404(request, slug)
         if not ad.show_phone and ad.owner_id != request.user.pk:
@@ -277,22 +371,53 @@ AD_STATS_EXAMPLE = OpenApiExample(
         "ad": "3f2b8c1e-6d4a-4c1b-9a57-0e6f1d2c3b4a",
         "totals": {"views": 112, "phone_reveals": 8, "favorites": 3, "messages": 6},
         "days": [
-            {"date": "2025-01-29", "views": 14, "phone_reveals": 1, "favorites": 1,
-             "messages": 0, "promoted": None},
-            {"date": "2025-01-30", "views": 61, "phone_reveals": 5, "favorites": 3,
-             "messages": 4, "promoted": "boost"},
-            {"date": "2025-01-31", "views": 37, "phone_reveals": 2, "favorites": -1,
-             "messages": 2, "promoted": "boost"},
+            {
+                "date": "2025-01-29",
+                "views": 14,
+                "phone_reveals": 1,
+                "favorites": 1,
+                "messages": 0,
+                "promoted": None,
+            },
+            {
+                "date": "2025-01-30",
+                "views": 61,
+                "phone_reveals": 5,
+                "favorites": 3,
+                "messages": 4,
+                "promoted": "boost",
+            },
+            {
+                "date": "2025-01-31",
+                "views": 37,
+                "phone_reveals": 2,
+                "favorites": -1,
+                "messages": 2,
+                "promoted": "boost",
+            },
         ],
         "promotions": [
-            {"tier": "boost", "starts_at": "2025-01-30T08:12:40Z",
-             "ends_at": "2025-02-06T08:12:40Z",
-             "payment": "9a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"},
+            {
+                "tier": "boost",
+                "starts_at": "2025-01-30T08:12:40Z",
+                "ends_at": "2025-02-06T08:12:40Z",
+                "payment": "9a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+            },
         ],
-        "before_promotion": {"days": 7, "views": 13.71, "phone_reveals": 0.86,
-                             "favorites": 0.57, "messages": 0.71},
-        "during_promotion": {"days": 1, "views": 61.0, "phone_reveals": 5.0,
-                             "favorites": 3.0, "messages": 4.0},
+        "before_promotion": {
+            "days": 7,
+            "views": 13.71,
+            "phone_reveals": 0.86,
+            "favorites": 0.57,
+            "messages": 0.71,
+        },
+        "during_promotion": {
+            "days": 1,
+            "views": 61.0,
+            "phone_reveals": 5.0,
+            "favorites": 3.0,
+            "messages": 4.0,
+        },
     },
 )
 

@@ -15,49 +15,141 @@ from rest_framework.views import APIView
 from apps.categories import selectors, services
 from apps.categories.api import serializers as s
 from apps.categories.models import Category
+from apps.common import cache
 from apps.common.permissions import IsStaff
 
-NODE_EXAMPLE = {"id": 7, "name": "Cars", "slug": "cars", "parent": 1, "depth": 1, "order": 0,
-                "icon": "car", "ad_count": 1234}
+# Cached whole (ad_count included): every ad_count change is an UPDATE of categories_category,
+# which bumps the generation (apps.common.cache). ETag/304 on every read.
+TREE_SPACES = (cache.CATEGORIES,)
+TREE_TTL = 300
+
+NODE_EXAMPLE = {
+    "id": 7,
+    "name": "Cars",
+    "slug": "cars",
+    "parent": 1,
+    "depth": 1,
+    "order": 0,
+    "icon": "car",
+    "ad_count": 1234,
+}
 TREE_EXAMPLE = OpenApiExample(
-    "Tree", response_only=True,
-    value=[{"id": 1, "name": "Vehicles", "slug": "vehicles", "parent": None, "depth": 0,
-            "order": 0, "icon": "vehicles", "ad_count": 2040,
-            "children": [{**NODE_EXAMPLE, "children": []}]}],
+    "Tree",
+    response_only=True,
+    value=[
+        {
+            "id": 1,
+            "name": "Vehicles",
+            "slug": "vehicles",
+            "parent": None,
+            "depth": 0,
+            "order": 0,
+            "icon": "vehicles",
+            "ad_count": 2040,
+            "children": [{**NODE_EXAMPLE, "children": []}],
+        }
+    ],
 )
 FLAT_EXAMPLE = OpenApiExample(
-    "Flat list", response_only=True,
-    value=[{"id": 1, "name": "Vehicles", "slug": "vehicles", "parent": None, "depth": 0,
-            "order": 0, "icon": "vehicles", "ad_count": 2040}, NODE_EXAMPLE],
+    "Flat list",
+    response_only=True,
+    value=[
+        {
+            "id": 1,
+            "name": "Vehicles",
+            "slug": "vehicles",
+            "parent": None,
+            "depth": 0,
+            "order": 0,
+            "icon": "vehicles",
+            "ad_count": 2040,
+        },
+        NODE_EXAMPLE,
+    ],
 )
 DETAIL_EXAMPLE = OpenApiExample(
-    "Cars", response_only=True,
+    "Cars",
+    response_only=True,
     value={
         **NODE_EXAMPLE,
         "ancestors": [{"id": 1, "slug": "vehicles", "name": "Vehicles"}],
         "children": [],
         "attributes": [
-            {"key": "make", "label": "Make", "type": "choice", "required": True,
-             "filterable": True, "unit": None, "choices": ["Toyota", "Nissan", "Mazda"],
-             "min": None, "max": None},
-            {"key": "model", "label": "Model", "type": "text", "required": False,
-             "filterable": False, "unit": None, "choices": None, "min": None, "max": None},
-            {"key": "year", "label": "Year", "type": "int", "required": True,
-             "filterable": True, "unit": None, "choices": None, "min": 1950, "max": 2030},
-            {"key": "mileage", "label": "Mileage", "type": "int", "required": False,
-             "filterable": True, "unit": "km", "choices": None, "min": 0, "max": None},
+            {
+                "key": "make",
+                "label": "Make",
+                "type": "choice",
+                "required": True,
+                "filterable": True,
+                "unit": None,
+                "choices": ["Toyota", "Nissan", "Mazda"],
+                "min": None,
+                "max": None,
+            },
+            {
+                "key": "model",
+                "label": "Model",
+                "type": "text",
+                "required": False,
+                "filterable": False,
+                "unit": None,
+                "choices": None,
+                "min": None,
+                "max": None,
+            },
+            {
+                "key": "year",
+                "label": "Year",
+                "type": "int",
+                "required": True,
+                "filterable": True,
+                "unit": None,
+                "choices": None,
+                "min": 1950,
+                "max": 2030,
+            },
+            {
+                "key": "mileage",
+                "label": "Mileage",
+                "type": "int",
+                "required": False,
+                "filterable": True,
+                "unit": "km",
+                "choices": None,
+                "min": 0,
+                "max": None,
+            },
         ],
     },
 )
 INPUT_EXAMPLE = OpenApiExample(
-    "Category with attributes", request_only=True,
-    value={"name": "Laptops", "parent": 42, "order": 0, "icon": "laptop", "attributes": [
-        {"key": "screen_size", "label": "Screen size", "type": "decimal", "unit": "inches",
-         "filterable": True, "min": 7, "max": 21},
-        {"key": "touchscreen", "label": "Touchscreen", "type": "bool"},
-        {"key": "os", "label": "Operating system", "type": "choice",
-         "choices": ["Windows", "macOS", "Linux", "ChromeOS"], "required": True},
-    ]},
+    "Category with attributes",
+    request_only=True,
+    value={
+        "name": "Laptops",
+        "parent": 42,
+        "order": 0,
+        "icon": "laptop",
+        "attributes": [
+            {
+                "key": "screen_size",
+                "label": "Screen size",
+                "type": "decimal",
+                "unit": "inches",
+                "filterable": True,
+                "min": 7,
+                "max": 21,
+            },
+            {"key": "touchscreen", "label": "Touchscreen", "type": "bool"},
+            {
+                "key": "os",
+                "label": "Operating system",
+                "type": "choice",
+                "choices": ["Windows", "macOS", "Linux", "ChromeOS"],
+                "required": True,
+            },
+        ],
+    },
 )
 WRITE_RULES = (
     "`attributes` are this category's own definitions (its ancestors' are inherited). Rules: "
@@ -95,24 +187,38 @@ def _get_or_404(slug: str) -> Category:
 
 class CategoryTreeView(APIView):
     @extend_schema(
-        responses={200: s.CategoryTreeNodeOutput(many=True)}, examples=[TREE_EXAMPLE],
+        responses={200: s.CategoryTreeNodeOutput(many=True)},
+        examples=[TREE_EXAMPLE],
         description=(
             "Bare array of the roots, each with nested `children` (the whole tree); siblings "
             "by `order`, then name (case-insensitive). `ad_count` is always current."
         ),
     )
-    def get(self, request: Request) -> Response:
-        return Response(selectors.category_tree())
+    def get(self, request: Request) -> Any:
+        return cache.shared_response(
+            request,
+            kind="category-tree",
+            namespaces=TREE_SPACES,
+            build=selectors.category_tree,
+            timeout=TREE_TTL,
+        )
 
 
 class CategoryFlatView(APIView):
     @extend_schema(
-        responses={200: s.CategoryNodeOutput(many=True)}, examples=[FLAT_EXAMPLE],
+        responses={200: s.CategoryNodeOutput(many=True)},
+        examples=[FLAT_EXAMPLE],
         description="Bare array of every category, flat, in tree order (each parent before its "
-                    "children, siblings as in the tree).",
+        "children, siblings as in the tree).",
     )
-    def get(self, request: Request) -> Response:
-        return Response(selectors.flat_categories())
+    def get(self, request: Request) -> Any:
+        return cache.shared_response(
+            request,
+            kind="category-flat",
+            namespaces=TREE_SPACES,
+            build=selectors.flat_categories,
+            timeout=TREE_TTL,
+        )
 
 
 class CategoryDetailView(APIView):
@@ -125,11 +231,16 @@ class CategoryDetailView(APIView):
             "Ads may only be posted in a category without children."
         ),
     )
-    def get(self, request: Request, slug: str) -> Response:
-        detail = selectors.get_category_detail(slug)
-        if detail is None:
-            raise NotFound()
-        return Response(detail)
+    def get(self, request: Request, slug: str) -> Any:
+        def build() -> dict[str, Any]:
+            detail = selectors.get_category_detail(slug)
+            if detail is None:
+                raise NotFound()
+            return detail
+
+        return cache.shared_response(
+            request, kind="category", namespaces=TREE_SPACES, build=build, timeout=TREE_TTL
+        )
 
 
 class CategoryCreateView(APIView):
@@ -147,8 +258,7 @@ class CategoryCreateView(APIView):
     def post(self, request: Request) -> Response:
         payload = s.CategoryInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        category = services.create_category(actor=request.user,
-                                            **_writable(payload.validated_data))
+        category = services.create_category(actor=request.user, **_writable(payload.validated_data))
         return Response(_detail(category), status=status.HTTP_201_CREATED)
 
 
@@ -157,8 +267,7 @@ class CategoryUpdateView(APIView):
 
     @extend_schema(
         request=s.CategoryInput,
-        responses={200: s.CategoryDetailOutput,
-                   404: OpenApiResponse(description="Unknown slug.")},
+        responses={200: s.CategoryDetailOutput, 404: OpenApiResponse(description="Unknown slug.")},
         examples=[INPUT_EXAMPLE, DETAIL_EXAMPLE],
         description=(
             "Staff only. `name` is required; `parent`, `order`, `icon` and `attributes` change "
@@ -172,8 +281,9 @@ class CategoryUpdateView(APIView):
         category = _get_or_404(slug)
         payload = s.CategoryInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        category = services.update_category(actor=request.user, category=category,
-                                            changes=_writable(payload.validated_data))
+        category = services.update_category(
+            actor=request.user, category=category, changes=_writable(payload.validated_data)
+        )
         return Response(_detail(category))
 
 
@@ -181,11 +291,15 @@ class CategoryDeleteView(APIView):
     permission_classes = [IsAuthenticated, IsStaff]
 
     @extend_schema(
-        responses={204: None, 404: OpenApiResponse(description="Unknown slug."),
-                   409: OpenApiResponse(description="`has_dependents`: it has subcategories "
-                                                    "or ads that are not deleted.")},
+        responses={
+            204: None,
+            404: OpenApiResponse(description="Unknown slug."),
+            409: OpenApiResponse(
+                description="`has_dependents`: it has subcategories or ads that are not deleted."
+            ),
+        },
         description="Staff only. Refused (409 `has_dependents`) while the category has "
-                    "subcategories or any ad that is not deleted.",
+        "subcategories or any ad that is not deleted.",
     )
     def delete(self, request: Request, slug: str) -> Response:
         category = _get_or_404(slug)

@@ -168,7 +168,17 @@ def test_one_query_per_request_whatever_the_tree_size(api, django_assert_num_que
     grow(size)
     with django_assert_num_queries(1):  # cold cache: the rebuild reads the counts too
         assert api.get(path).status_code == 200
-    with django_assert_num_queries(1):  # warm cache: only `SELECT id, ad_count`
+    with django_assert_num_queries(0):  # warm: the whole response is cached (apps.common.cache)
+        assert api.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", [CATEGORIES, ALL, detail_url("root-0")])
+def test_one_query_per_request_with_the_response_cache_off(api, django_assert_num_queries,
+                                                           settings, path):
+    settings.READ_CACHE_ENABLED = False
+    grow(2)
+    api.get(path)
+    with django_assert_num_queries(1):  # the cached tree: only `SELECT id, ad_count`
         assert api.get(path).status_code == 200
 
 

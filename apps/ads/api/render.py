@@ -1,0 +1,180 @@
+"""Ads as JSON without the ORM or DRF's per-field machinery per row.
+
+`AdOutput` (serializers.py) stays the documented shape (OpenAPI); this module writes the same
+dicts (tests/query_budgets/test_ads.py compares the two) from rows read with the owner joined
+and the photos prefetched. Category and location briefs come from the cached trees (no join:
+the listing's SQL at 1M ads went from 1.5 to 0.2 ms without them); a node the cache does not
+know yet (written this instant) is read in one query for the whole page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.ads.models import Ad, PromotionTier
+from apps.categories import selectors as category_selectors
+from apps.categories.models import Category
+from apps.locations import selectors as location_selectors
+from apps.locations.models import Location
+from apps.users.models import User
+
+TIER_NAMES = {
+    PromotionTier.BOOST: "boost",
+    PromotionTier.FEATURED: "featured",
+    PromotionTier.VIP: "vip",
+}
+_DATETIME = serializers.DateTimeField()
+_MONEY = serializers.DecimalField(max_digits=14, decimal_places=2)
+Brief = dict[str, Any]
+
+
+def dt(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def media_url(file: Any, request: Any) -> str | None:
+    if not file:
+        return None
+    url = file.url
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def brief(node: Any) -> Brief:
+    return {"id": node.pk, "slug": node.slug, "name": node.name}
+
+
+def category_briefs(ids: set[int]) -> dict[int, Brief]:
+    if not ids:
+        return {}
+    tree, _ = category_selectors.load_tree()
+    found = {
+        i: {"id": i, "slug": tree.nodes[i]["slug"], "name": tree.nodes[i]["name"]}
+        for i in ids
+        if i in tree.nodes
+    }
+    missing = ids - found.keys()
+    if missing:
+        for row in Category.all_objects.filter(pk__in=missing).values("id", "slug", "name"):
+            found[row["id"]] = dict(row)
+    return found
+
+
+def _flatten(nodes: list[dict[str, Any]], into: dict[int, Brief]) -> dict[int, Brief]:
+    for node in nodes:
+        into[node["id"]] = {"id": node["id"], "slug": node["slug"], "name": node["name"]}
+        _flatten(node["children"], into)
+    return into
+
+
+def location_briefs(ids: set[int]) -> dict[int, Brief]:
+    if not ids:
+        return {}
+    known = _flatten(location_selectors.location_tree(), {})
+    found = {i: known[i] for i in ids if i in known}
+    missing = ids - found.keys()
+    if missing:
+        for row in Location.objects.filter(pk__in=missing).values("id", "slug", "name"):
+            found[row["id"]] = dict(row)
+    return found
+
+
+def profile(user: User, request: Any, locations: dict[int, Brief]) -> dict[str, Any]:
+    """PublicProfileOutput's fields."""
+    return {
+        "id": str(user.pk),
+        "display_name": user.display_name,
+        "avatar": media_url(user.avatar, request),
+        "bio": user.bio,
+        "location": locations.get(user.location_id) if user.location_id else None,
+        "member_since": dt(user.date_joined),
+        "email_verified": user.email_verified,
+        "phone_verified": user.phone_verified,
+        "rating_average": user.rating_average,
+        "rating_count": user.rating_count,
+        "active_ads_count": user.active_ads_count,
+        "response_rate": user.response_rate,
+        "median_response_minutes": user.median_response_minutes,
+    }
+
+
+def promotion(ad: Ad, now: Any) -> dict[str, Any] | None:
+    if not ad.promotion_tier or ad.promotion_until is None or ad.promotion_until <= now:
+        return None
+    return {"tier": TIER_NAMES[PromotionTier(ad.promotion_tier)], "until": dt(ad.promotion_until)}
+
+
+def render(ads: list[Ad], *, request: Any, favorited: set[UUID]) -> list[dict[str, Any]]:
+    """AdOutput for each ad; owners (joined) and images (prefetched) must be loaded."""
+    if not ads:
+        return []
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    # Briefs from rows joined by the caller (with_relations), else from the cached trees.
+    categories = {ad.category_id: brief(ad.category) for ad in ads if Ad.category.is_cached(ad)}
+    categories.update(category_briefs({ad.category_id for ad in ads} - categories.keys()))
+    locations: dict[int, Brief] = {}
+    for holder, location_id in [(ad, ad.location_id) for ad in ads] + [
+        (ad.owner, ad.owner.location_id) for ad in ads
+    ]:
+        if location_id and type(holder).location.is_cached(holder):  # type: ignore[attr-defined]
+            locations[location_id] = brief(holder.location)
+    locations.update(
+        location_briefs(
+            (
+                {ad.location_id for ad in ads if ad.location_id}
+                | {ad.owner.location_id for ad in ads if ad.owner.location_id}
+            )
+            - locations.keys()
+        )
+    )
+    owners: dict[UUID, dict[str, Any]] = {}
+    now = timezone.now()
+    out = []
+    for ad in ads:
+        owner = owners.get(ad.owner_id)
+        if owner is None:
+            owner = owners[ad.owner_id] = profile(ad.owner, request, locations)
+        sees_reason = signed_in and user is not None and (user.is_staff or ad.owner_id == user.pk)
+        out.append(
+            {
+                "id": str(ad.pk),
+                "slug": ad.slug,
+                "title": ad.title,
+                "description": ad.description,
+                "category": categories[ad.category_id],
+                "location": locations.get(ad.location_id) if ad.location_id else None,
+                "price": _MONEY.to_representation(ad.price),
+                "currency": ad.currency,
+                "negotiable": ad.negotiable,
+                "condition": ad.condition,
+                "attributes": ad.attributes,
+                "show_phone": ad.show_phone,
+                "status": ad.status,
+                "images": [
+                    {
+                        "id": image.pk,
+                        "url": media_url(image.file, request),
+                        "thumbnail_url": media_url(image.thumbnail, request),
+                        "width": image.width,
+                        "height": image.height,
+                        "order": image.order,
+                    }
+                    for image in ad.images.all()
+                ],
+                "owner": owner,
+                "views_count": ad.views_count,
+                "favorites_count": ad.favorites_count,
+                "is_favorited": ad.pk in favorited,
+                "promotion": promotion(ad, now),
+                "created_at": dt(ad.created_at),
+                "updated_at": dt(ad.updated_at),
+                "published_at": dt(ad.published_at),
+                "expires_at": dt(ad.expires_at),
+                "moderation_reason": ad.moderation_reason if sees_reason else None,
+            }
+        )
+    return out

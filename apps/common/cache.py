@@ -1,0 +1,234 @@
+"""Versioned read cache for the public catalogue (ad listings, ad detail, category and location
+trees): rendered JSON bodies in Redis under keys that carry a generation number per namespace.
+
+Invalidation is by generation, bumped on every write that can change what these responses
+show, so the next read misses and rebuilds (API.md section 1, "Freshness": edits, sales,
+status changes, blocks and derived counts show at once, cached pages included).
+
+Writes are seen at the SQL level, not through model signals: a database execution wrapper
+(installed on every connection, `install()`) looks at each INSERT/UPDATE/DELETE and, when it
+touches a watched table, bumps the namespaces that table feeds, once right after the statement
+and again when the transaction commits. So `.update()`, raw SQL, bulk writes and writes made
+by any app (moderation hiding an ad, a suspension hiding a seller's ads, a payment promoting
+one, a category move) all invalidate without the writers knowing about the cache. The bump
+after the statement makes a read inside the same transaction (and tests) miss; the bump on
+commit discards whatever a concurrent reader cached from the pre-commit state (readers take
+the generation before they query).
+
+Ignored on purpose: columns no cached response shows (`last_login`, `password`,
+`phone_reveals_count`, `expiry_warned_at`...) and `views_count`, which the contract lets lag
+5 s: it is refreshed by the entries' short lifetime (`READ_CACHE_TTL`, 2 s, plus the view
+counter's 3 s flush).
+
+Only anonymous representations are cached (no `is_favorited`, no `moderation_reason`, no
+block filtering): signed-in callers are served from the database (with an ETag).
+Redis unavailable: reads and bumps fail open to "no cache" (logged) like the rest of the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+from apps.common.redis import cache_key, get_redis
+
+logger = logging.getLogger(__name__)
+
+ADS, CATEGORIES, LOCATIONS = "ads", "categories", "locations"
+
+# table -> namespaces whose cached responses show its rows
+WATCHED: dict[str, tuple[str, ...]] = {
+    "ads_ad": (ADS,),
+    "ads_adimage": (ADS,),
+    "users_user": (ADS,),  # the seller's public profile inside every ad
+    "payments_promotion": (ADS,),
+    "categories_category": (ADS, CATEGORIES),  # names in ads; the tree with its ad_count
+    "locations_location": (ADS, LOCATIONS),
+}
+# UPDATEs that only set these columns leave every cached response as it was.
+IGNORED_COLUMNS: dict[str, frozenset[str]] = {
+    "ads_ad": frozenset({"phone_reveals_count", "expiry_warned_at"}),
+    "users_user": frozenset(
+        {"last_login", "password", "email", "phone", "is_staff", "is_superuser", "is_active"}
+    ),
+}
+# A new user has no ads yet: creating one changes no cached response.
+IGNORED_INSERTS = frozenset({"users_user"})
+
+_STATEMENT = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_SET_CLAUSE = re.compile(
+    r"\bSET\b(.*?)(?:\bFROM\b|\bWHERE\b|\bRETURNING\b|$)", re.IGNORECASE | re.DOTALL
+)
+_SET_COLUMN = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=')
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "READ_CACHE_ENABLED", True))
+
+
+def ttl() -> int:
+    return int(getattr(settings, "READ_CACHE_TTL", 2))
+
+
+def _gen_key(namespace: str) -> str:
+    return cache_key("rc", "gen", namespace)
+
+
+# --- seeing writes ----------------------------------------------------------------------------
+
+
+def namespaces_written(sql: str, params: Any = None) -> set[str]:
+    """The namespaces a statement invalidates (empty for reads and unwatched tables)."""
+    if not sql.lstrip()[:6].upper().startswith(("UPDATE", "INSERT", "DELETE", "WITH")):
+        return set()
+    found: set[str] = set()
+    for match in _STATEMENT.finditer(sql):
+        verb, table = match.group(1).upper(), match.group(2).lower()
+        spaces = WATCHED.get(table)
+        if not spaces:
+            continue
+        if verb.startswith("INSERT") and table in IGNORED_INSERTS:
+            continue
+        if verb == "UPDATE" and table in IGNORED_COLUMNS:
+            clause = _SET_CLAUSE.search(sql, match.end())
+            columns = set(_SET_COLUMN.findall(clause.group(1))) if clause else set()
+            if columns and columns <= IGNORED_COLUMNS[table]:
+                continue
+        found.update(spaces)
+    return found
+
+
+def bump(namespaces: Iterable[str]) -> None:
+    names = sorted(set(namespaces))
+    if not names:
+        return
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for name in names:
+            pipe.incr(_gen_key(name))
+        pipe.execute()
+    except Exception:  # Redis away: nothing cached can be served either
+        logger.warning("read cache: generation bump failed", exc_info=True)
+
+
+def _watch(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    result = execute(sql, params, many, context)
+    spaces = namespaces_written(sql, params) if isinstance(sql, str) else set()
+    if spaces:
+        bump(spaces)
+        connection = context["connection"]
+        if connection.in_atomic_block:
+            _bump_on_commit(connection, spaces)
+    return result
+
+
+def _bump_on_commit(connection: BaseDatabaseWrapper, spaces: set[str]) -> None:
+    """One commit hook per transaction, however many watched statements it runs. The hook is
+    looked up in the connection's pending callbacks, so after a rollback (which drops them) the
+    next transaction registers its own."""
+    registered = getattr(connection, "_read_cache_hook", None)
+    if registered is not None and any(
+        entry[1] is registered[0] for entry in connection.run_on_commit
+    ):
+        registered[1].update(spaces)
+        return
+    pending = set(spaces)
+
+    def on_commit() -> None:
+        bump(pending)
+
+    connection._read_cache_hook = (on_commit, pending)  # type: ignore[attr-defined]
+    transaction.on_commit(on_commit, using=connection.alias)
+
+
+def _install_on(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def install() -> None:
+    """Watch every connection (called from an AppConfig.ready, before any query)."""
+    connection_created.connect(_install_on, dispatch_uid="read-cache-watch")
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        _install_on(connection)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def generations(*namespaces: str) -> str | None:
+    """The current generations joined ("3.17"), or None when the cache is off or away."""
+    if not enabled():
+        return None
+    try:
+        values = get_redis().mget([_gen_key(name) for name in namespaces])
+    except Exception:
+        logger.warning("read cache unavailable", exc_info=True)
+        return None
+    return ".".join((value or b"0").decode() for value in values)
+
+
+def entry_key(kind: str, generation: str, identity: str) -> str:
+    digest = hashlib.blake2b(identity.encode(), digest_size=12).hexdigest()
+    return cache_key("rc", kind, generation, digest)
+
+
+def get_entry(key: str) -> bytes | None:
+    try:
+        value = get_redis().get(key)
+    except Exception:
+        logger.warning("read cache unavailable", exc_info=True)
+        return None
+    return value if isinstance(value, bytes) else None
+
+
+def set_entry(key: str, body: bytes, timeout: int | None = None) -> None:
+    try:
+        get_redis().set(key, body, ex=timeout or ttl())
+    except Exception:
+        logger.warning("read cache unavailable", exc_info=True)
+
+
+def request_identity(request: Any, *extra: str) -> str:
+    """What a cached body depends on besides the data: the origin (links and media URLs are
+    absolute) and the normalised query string."""
+    query = "&".join(
+        f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values
+    )
+    return "|".join([request.scheme, request.get_host(), request.path, query, *extra])
+
+
+def shared_response(
+    request: Any,
+    *,
+    kind: str,
+    namespaces: tuple[str, ...],
+    build: Callable[[], Any],
+    timeout: int | None = None,
+) -> Any:
+    """A response that is the same for every caller (trees): from the cache when the
+    namespaces' generations still match, else built, stored and answered; ETag/304 either way."""
+    from apps.common.etag import json_response, render_json
+
+    generation = generations(*namespaces)
+    key = entry_key(kind, generation, request_identity(request)) if generation else None
+    if key is not None:
+        body = get_entry(key)
+        if body is not None:
+            return json_response(request, body)
+    body = render_json(build())
+    if key is not None:
+        set_entry(key, body, timeout)
+    return json_response(request, body)
