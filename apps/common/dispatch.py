@@ -1,5 +1,9 @@
 """Side effects leave services here: after the transaction commits, carrying IDs only.
 
+Tasks go through the transactional outbox (apps/common/outbox.py): a row in the caller's
+transaction, published on commit, or later by the relay if the broker was down. Channel-layer
+events are best effort (a client that missed one catches up over REST after reconnecting).
+
 Callbacks are named functions (not functools.partial): Django's robust on_commit logs a failing
 callback by its __qualname__, which a partial lacks."""
 
@@ -12,12 +16,9 @@ from django.db import transaction
 
 
 def enqueue(task: Any, *ids: UUID | int | str, countdown: int = 0) -> None:
-    args = tuple(str(i) for i in ids)
+    from apps.common import outbox
 
-    def send_task() -> None:
-        task.apply_async(args=args, countdown=countdown)
-
-    transaction.on_commit(send_task, robust=True)
+    outbox.add(task, tuple(str(i) for i in ids), countdown=countdown)
 
 
 def publish(group: str, event: dict[str, Any]) -> None:

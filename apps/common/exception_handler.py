@@ -15,9 +15,13 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler, exception_handler
 from drf_standardized_errors.types import VALIDATION_ERROR, ErrorResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -29,6 +33,15 @@ def handle_api_exception(exc: Exception, context: Any) -> Response | None:
     return exception_handler(exc, context)
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """PostgreSQL (or, for what cannot work without it, Redis) unreachable: 503 with
+    Retry-After, never a 500."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "The service is temporarily unavailable; retry shortly."
+
+
 class ContractExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
@@ -38,6 +51,10 @@ class ContractExceptionHandler(ExceptionHandler):
             return FileTooLarge("The request body is larger than allowed.")
         if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
             return exceptions.ParseError(str(exc))
+        if isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+            return DatabaseUnavailable()
+        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+            return DatabaseUnavailable()  # a feature that needs Redis (tickets) while it is down
         if (
             isinstance(exc, exceptions.APIException)
             and not isinstance(exc, exceptions.ValidationError)
@@ -59,6 +76,10 @@ class ContractExceptionHandler(ExceptionHandler):
         headers = super().get_headers(exc)
         if isinstance(exc, exceptions.Throttled):
             headers["Retry-After"] = str(max(1, int(getattr(exc, "wait", None) or 1)))
+        if isinstance(exc, DatabaseUnavailable):
+            from apps.common.middleware import DB_RETRY_AFTER
+
+            headers["Retry-After"] = str(DB_RETRY_AFTER)
         return headers
 
 

@@ -63,3 +63,32 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class OutboxTask(models.Model):
+    """A Celery task written in the same transaction as the change that asks for it (see
+    apps/common/outbox.py): sent on commit, or by the relay when the broker was unreachable.
+    `key` is the Celery task id; a worker that finishes the task stamps `done_at`, so a second
+    delivery of the same row is skipped (exactly once in effect)."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    headers = models.JSONField(default=dict, blank=True)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], name="outbox_pending_idx",
+                         condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["created_at"], name="outbox_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)} ({'sent' if self.sent_at else 'pending'})"

@@ -1,0 +1,145 @@
+"""The transactional task outbox: no background work is lost when the broker is down.
+
+`dispatch.enqueue()` writes an `OutboxTask` row in the caller's transaction (so the row exists
+if and only if the business change committed), then on commit tries to publish it at once (the
+fast path) and stamps `sent_at`. If the broker is unreachable the row stays pending and
+`relay()` (the beat task `apps.common.tasks.relay_outbox`, every OUTBOX_RELAY_SECONDS) publishes
+it later. A crash between publishing and stamping may publish a row twice; the row's `key` is
+the Celery task id and the worker stamps `done_at` when the task succeeds (`OutboxTaskMixin`),
+so a second delivery of a finished row is skipped, and every task is idempotent besides.
+
+Publishing never waits on the broker: `retry=False` and a short connect timeout, so a request
+whose commit hook cannot reach the broker still answers in time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.common.logging_json import get_request_id
+from apps.common.models import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_HEADER = "outbox_key"
+REQUEST_ID_HEADER = "request_id"
+RELAY_BATCH = 500
+RELAY_GRACE = timedelta(seconds=10)  # leave fresh rows to their own on-commit fast path
+KEEP_DONE = timedelta(days=7)
+
+
+def add(task: Any, args: tuple[str, ...], countdown: int = 0) -> OutboxTask:
+    """A pending row for `task(*args)` in the current transaction; published on commit."""
+    headers: dict[str, str] = {}
+    request_id = get_request_id()
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+    row = OutboxTask.objects.create(
+        task=task.name,
+        args=list(args),
+        headers=headers,
+        due_at=timezone.now() + timedelta(seconds=countdown),
+    )
+
+    def publish_outbox_row() -> None:
+        publish(row)
+
+    transaction.on_commit(publish_outbox_row, robust=True)
+    return row
+
+
+def _send(row: OutboxTask) -> None:
+    from marketplace.celery import app  # the project's app, whatever app is "current"
+
+    task = app.tasks[row.task]
+    options: dict[str, Any] = {
+        "task_id": str(row.key),
+        "headers": {**row.headers, OUTBOX_HEADER: str(row.key)},
+        "retry": False,
+    }
+    if row.due_at > timezone.now():
+        options["eta"] = row.due_at
+    task.apply_async(args=tuple(row.args), **options)
+
+
+def publish(row: OutboxTask) -> bool:
+    """The fast path, just after the commit: publish the row now and stamp it sent; on a broker
+    error leave it to the relay."""
+    try:
+        _send(row)
+    except Exception as exc:  # broker down or unreachable: the relay sends it later
+        OutboxTask.objects.filter(pk=row.pk).update(
+            attempts=F("attempts") + 1, last_error=repr(exc)[:500]
+        )
+        logger.warning("outbox: %s kept for the relay (%s)", row.task, type(exc).__name__)
+        return False
+    OutboxTask.objects.filter(pk=row.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True
+
+
+def relay(*, grace: timedelta | None = None, batch: int = RELAY_BATCH) -> int:
+    """Publish pending rows older than `grace`, oldest first; stop at the first broker error.
+    Rows are locked (SKIP LOCKED) so two relays never send the same row at once."""
+    if grace is None:
+        from django.conf import settings
+
+        grace = timedelta(
+            seconds=getattr(settings, "OUTBOX_RELAY_GRACE_SECONDS", RELAY_GRACE.total_seconds())
+        )
+    sent = 0
+    cutoff = timezone.now() - grace
+    with transaction.atomic():
+        rows = list(
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, created_at__lte=cutoff)
+            .order_by("id")[:batch]
+        )
+        for row in rows:
+            try:
+                _send(row)
+            except KeyError as exc:  # a task renamed or removed: skip it, never block the rest
+                OutboxTask.objects.filter(pk=row.pk).update(
+                    attempts=F("attempts") + 1, last_error=f"unknown task {exc}"[:500]
+                )
+                logger.error("outbox relay: unknown task %s (row %s)", row.task, row.pk)
+                continue
+            except Exception as exc:
+                OutboxTask.objects.filter(pk=row.pk).update(
+                    attempts=F("attempts") + 1, last_error=repr(exc)[:500]
+                )
+                logger.warning(
+                    "outbox relay: broker unavailable, %d row(s) still pending", len(rows) - sent
+                )
+                break
+            OutboxTask.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+            sent += 1
+    OutboxTask.objects.filter(done_at__lt=timezone.now() - KEEP_DONE).delete()
+    return sent
+
+
+def pending_count() -> int:
+    return OutboxTask.objects.filter(sent_at__isnull=True).count()
+
+
+# --- worker side --------------------------------------------------------------------------------
+
+
+def outbox_key_of(request: Any) -> str | None:
+    key = getattr(request, OUTBOX_HEADER, None)
+    if key is None:
+        headers = getattr(request, "headers", None) or {}
+        key = headers.get(OUTBOX_HEADER) if isinstance(headers, dict) else None
+    return str(key) if key else None
+
+
+def already_done(key: str) -> bool:
+    return OutboxTask.objects.filter(key=key, done_at__isnull=False).exists()
+
+
+def mark_done(key: str) -> None:
+    OutboxTask.objects.filter(key=key, done_at__isnull=True).update(done_at=timezone.now())
