@@ -4,12 +4,14 @@ outside DRF views."""
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 
 def error_body(error_type: str, code: str, detail: str) -> dict[str, object]:
     return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": None}]}
 
 
+@csrf_exempt  # bearer-only API: a POST to an unknown path is a JSON 404, not an HTML CSRF 403
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     return JsonResponse(error_body("client_error", "not_found", "Not found."), status=404)
 

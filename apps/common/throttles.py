@@ -13,11 +13,16 @@ If Redis is unreachable the request is allowed (rate limiting fails open) and a 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -68,7 +73,7 @@ def consume(scope: str, ident: str, rate: str | None) -> float:
     return float(wait_ms) / 1000
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request | HttpRequest) -> str:
     # Behind nginx, REMOTE_ADDR is the proxy; deploy/nginx.conf sets X-Real-IP.
     meta = request.META
     if getattr(settings, "TRUST_X_REAL_IP", False) and meta.get("HTTP_X_REAL_IP"):
@@ -143,3 +148,66 @@ class ScopedUserThrottle(RedisThrottle):
 
     def get_ident_for(self, request: Request, view: Any) -> str | None:
         return str(request.user.pk) if request.user.is_authenticated else client_ip(request)
+
+
+# --- daily spend caps (SMS and email codes) ---------------------------------------------------
+
+DAILY_QUOTA_SCRIPT = """
+local capped = 0
+for i, key in ipairs(KEYS) do
+  local used = redis.call('INCR', key)
+  if used == 1 then redis.call('EXPIRE', key, tonumber(ARGV[2])) end
+  if used > tonumber(ARGV[1]) then capped = 1 end
+end
+return capped
+"""
+
+
+def seconds_to_utc_midnight(now: datetime | None = None) -> int:
+    now = now or datetime.now(tz=UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - now).total_seconds()))
+
+
+def hashed(value: str) -> str:
+    """Phone numbers and emails never appear in Redis keys."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def use_daily_quota(scope: str, idents: list[str], limit: int | None) -> int:
+    """Count one use against each ident's quota for the current UTC day.
+
+    Returns 0 when every ident is within `limit` (None: no cap), else the seconds until the
+    quota resets (the next UTC midnight). Fails open (logged) when Redis is unavailable."""
+    if limit is None or not idents:
+        return 0
+    day = datetime.now(tz=UTC).strftime("%Y%m%d")
+    keys = [cache_key("quota", scope, day, ident) for ident in idents]
+    try:
+        capped = get_redis().eval(DAILY_QUOTA_SCRIPT, len(keys), *keys, limit, 2 * 86400)
+    except RedisError:
+        logger.warning("daily quota %s skipped: Redis unavailable", scope)
+        return 0
+    return seconds_to_utc_midnight() if capped else 0
+
+
+# --- the Django admin's sign-in ---------------------------------------------------------------
+
+
+def rate_limited_login(view: Callable[..., HttpResponse], scope: str = "admin_login"
+                       ) -> Callable[..., HttpResponse]:
+    """Wrap a session sign-in view: POSTs per client IP at settings.ADMIN_LOGIN_RATE (GCRA, as
+    the API's throttles); past it a 429 with Retry-After, before any password is checked."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            wait = consume(scope, client_ip(request), settings.ADMIN_LOGIN_RATE)
+            if wait > 0:
+                response = HttpResponse("Too many sign-in attempts; try again later.\n",
+                                        status=429, content_type="text/plain; charset=utf-8")
+                response["Retry-After"] = str(math.ceil(wait))
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapped

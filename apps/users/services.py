@@ -12,12 +12,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import Throttled
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.common.audit import record_action
 from apps.common.errors import AccountSuspended, DomainError, FieldError
 from apps.common.images import sanitize_image
+from apps.common.throttles import hashed, use_daily_quota
 from apps.notifications import services as notifications
 from apps.users import codes, lockout
 from apps.users.models import Block, CodePurpose, User, VerificationCode, normalize_email
@@ -103,10 +105,22 @@ CODE_MESSAGES = {
 }
 
 
-def send_code(*, user: User, purpose: CodePurpose) -> None:
-    """Issue a new code (replacing any live one) and queue it to the user's address."""
+def send_code(*, user: User, purpose: CodePurpose, raise_when_capped: bool = False) -> None:
+    """Issue a new code (replacing any live one) and queue it to the user's address.
+
+    Spend cap: at most VERIFICATION_SENDS_PER_DAY codes per user and channel, and per address,
+    each UTC day. Past it nothing is sent: silently (registration, profile change, password
+    reset: the same answer whether or not an account exists), or 429 for an explicit resend."""
     target = user.phone if purpose == CodePurpose.PHONE else user.email
     if not target:
+        return
+    channel = "sms" if purpose == CodePurpose.PHONE else "email"
+    wait = use_daily_quota(f"codes-{channel}", [f"user:{user.pk}", f"to:{hashed(target)}"],
+                           settings.VERIFICATION_SENDS_PER_DAY)
+    if wait:
+        logger.warning("%s code for user %s not sent: daily cap reached", channel, user.pk)
+        if raise_when_capped:
+            raise Throttled(wait=wait, detail="Daily limit of codes reached; try tomorrow.")
         return
     code = codes.new_code()
     VerificationCode.objects.update_or_create(
@@ -181,7 +195,7 @@ def resend_rate() -> str | None:
 
 @transaction.atomic
 def resend_code(*, user: User, channel: str) -> None:
-    send_code(user=user, purpose=CodePurpose(channel))
+    send_code(user=user, purpose=CodePurpose(channel), raise_when_capped=True)
 
 
 # --- login and tokens -------------------------------------------------------------------------
