@@ -8,7 +8,9 @@ DATABASE_URL names (the environment, else var/services.env), or the one `--datab
 names (a URL without a database name gets the default name). It gets the project's migrations
 (`manage.py migrate`) and seed data (locations and the category tree), then users (N/20), ads,
 ad images (0-5 per ad, file names only) and favourites (N/5) are streamed into PostgreSQL with
-COPY from generators: no ORM per row, no row list in memory.
+COPY from generators: no ORM per row, no row list in memory. Then conversations (N/10, buyer and
+seller of a live ad, 1-6 messages each) are COPYed in a stage of their own that also fills an
+older reused database whose chat tables are still empty.
 
 Realism that the query plans depend on:
 - ads are spread over the catalogue's leaves with Kenyan-classifieds shares (phones, cars,
@@ -86,6 +88,7 @@ TYPO_SHARE = 0.03
 BENCH_PASSWORD = "bench-pass-2025"  # noqa: S105  (benchmark users only; lets load tests log in)
 SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 LOADED_TABLES = ("users_user", "ads_ad", "ads_adimage", "ads_favorite")
+CHAT_TABLES = ("chat_conversation", "chat_message")  # loaded by load_conversations()
 COUNTY_WEIGHTS = {"Nairobi": 40, "Mombasa": 8, "Kiambu": 10, "Nakuru": 6, "Kisumu": 5,
                   "Machakos": 4, "Kajiado": 4, "Uasin Gishu": 3}
 OTHER_COUNTY_WEIGHT = 0.6
@@ -1103,6 +1106,128 @@ def favorite_lines(world: World) -> Iterator[str]:
         yield f"{stamp}\t{stamp}\t{world.user_ids[user]}\t{world.ad_ids[ad]}\n"
 
 
+# --- conversations and messages (a stage of its own) ------------------------------------------
+#
+# Added after the first datasets were built, so it also runs on a reused database whose chat
+# tables are empty: it reads the users and live ads back (ordered by id, so the same rows give
+# the same conversations) instead of needing the planned World.
+
+CONVERSATION_COLUMNS = ["id", "created_at", "updated_at", "ad_id", "buyer_id", "seller_id",
+                        "last_message_id", "buyer_archived", "seller_archived", "buyer_muted",
+                        "seller_muted"]
+MESSAGE_COLUMNS = ["id", "conversation_id", "sender_id", "body", "client_id", "warning",
+                   "created_at", "read_at"]
+MESSAGE_COUNT_WEIGHTS = (0.25, 0.25, 0.2, 0.15, 0.1, 0.05)  # 1..6 messages
+BUYER_LINES = (
+    "Hi, is this still available?", "Habari, bado iko?", "What is your last price?",
+    "Bei ya mwisho ni ngapi?", "Can I view it tomorrow?", "Where exactly are you located?",
+    "Is the price negotiable?", "Naweza kuja kuiona leo jioni?", "Does it come with a receipt?",
+    "Can you deliver?", "I am interested, ni original?", "Any warranty left?",
+)
+SELLER_LINES = (
+    "Yes, still available.", "Iko bado, karibu.", "Price is slightly negotiable.",
+    "Bei ni poa, tunaweza ongea.", "You can come any time after 5pm.",
+    "I am near the main stage.", "Delivery within town is free.", "Yes it is original.",
+    "Sorry, it is sold.", "Tuma namba nikupigie.", "Ok, see you then.",
+)
+
+
+def chat_tables_empty(conn: psycopg.Connection) -> bool:
+    if conn.execute("SELECT to_regclass('chat_conversation')").fetchone() == (None,):
+        return False  # no chat app: nothing to fill
+    return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM chat_conversation)").fetchone() == (
+        True,)
+
+
+def conversation_rows(seed: int, n_ads: int, users: Sequence[tuple[str, float]],
+                      ads: Sequence[tuple[str, str, float]], now: float,
+                      first_message_id: int) -> tuple[list[str], list[str]]:
+    """About N/10 conversations (one per ad and buyer, never with oneself), 1-6 messages each
+    alternating buyer and seller; read up to the last one or two."""
+    rng = rng_for(seed, "conversations")
+    wanted = n_ads // 10
+    conversations: list[str] = []
+    messages: list[str] = []
+    if not users or not ads:
+        return conversations, messages
+    count_pick = Weighted(list(range(1, 7)), MESSAGE_COUNT_WEIGHTS)
+    seen: set[tuple[int, int]] = set()
+    message_id = first_message_id
+    attempts = 0
+    while len(conversations) < wanted and attempts < wanted * 20:
+        attempts += 1
+        ad_index = rng.randrange(len(ads))
+        buyer_index = rng.randrange(len(users))
+        ad_id, seller_id, published = ads[ad_index]
+        buyer_id, joined = users[buyer_index]
+        if buyer_id == seller_id or (ad_index, buyer_index) in seen:
+            continue
+        seen.add((ad_index, buyer_index))
+        conversation_id = new_uuid(rng)
+        start = max(published, joined)
+        when = start + rng.random() * max(now - start, 120.0) * 0.9
+        count = count_pick.pick(rng)
+        unread_tail = rng.choice((0, 0, 1, 1, 2))
+        last_id = message_id
+        first_at = math.nan
+        for position in range(count):
+            from_buyer = position % 2 == 0
+            sender = buyer_id if from_buyer else seller_id
+            body = rng.choice(BUYER_LINES if from_buyer else SELLER_LINES)
+            when = min(when + rng.uniform(30, 6 * HOUR), now - 1)
+            if position == 0:
+                first_at = when
+            read = ts(min(when + rng.uniform(10, HOUR), now)) if position < count - unread_tail \
+                else NULL
+            messages.append("\t".join((str(message_id), conversation_id, sender, esc(body),
+                                       NULL, NULL, ts(when), read)) + "\n")
+            last_id = message_id
+            message_id += 1
+        archived = rng.random() < 0.05
+        conversations.append("\t".join((
+            conversation_id, ts(first_at), ts(when), ad_id, buyer_id, seller_id, str(last_id),
+            "t" if archived else "f", "f", "t" if rng.random() < 0.02 else "f", "f",
+        )) + "\n")
+    return conversations, messages
+
+
+def load_conversations(url: str, seed: int, n_ads: int) -> dict[str, int]:
+    """Fill chat_conversation and chat_message when they are empty; return the rows loaded."""
+    from apps.chat.models import Conversation, Message
+
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        if not chat_tables_empty(conn):
+            return {}
+        users = [(row[0], float(row[1])) for row in cursor.execute(
+            "SELECT id::text, extract(epoch FROM date_joined) FROM users_user "
+            "WHERE is_active AND NOT is_suspended ORDER BY id")]
+        ads = [(row[0], row[1], float(row[2])) for row in cursor.execute(
+            "SELECT id::text, owner_id::text, extract(epoch FROM published_at) FROM ads_ad "
+            "WHERE status = 'active' AND deleted_at IS NULL ORDER BY id")]
+        row = cursor.execute("SELECT extract(epoch FROM max(published_at)), "
+                             "(SELECT coalesce(max(id), 0) + 1 FROM chat_message) "
+                             "FROM ads_ad").fetchone()
+        now = float(row[0]) + 60 if row and row[0] is not None else time.time()
+        first_id = int(row[1]) if row else 1
+        conversations, messages = conversation_rows(seed, n_ads, users, ads, now, first_id)
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        loaded = {
+            "chat_conversation": copy_rows(cursor, plan_copy(
+                conn, "chat_conversation", CONVERSATION_COLUMNS, Conversation),
+                iter(conversations)),
+            "chat_message": copy_rows(cursor, plan_copy(
+                conn, "chat_message", MESSAGE_COLUMNS, Message), iter(messages)),
+        }
+        cursor.execute("SELECT setval(pg_get_serial_sequence('chat_message', 'id'), "
+                       "(SELECT coalesce(max(id), 1) FROM chat_message))")
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) chat_conversation, chat_message")
+    log(f"loaded {loaded['chat_conversation']:,} conversations with "
+        f"{loaded['chat_message']:,} messages")
+    return loaded
+
+
 # --- checks -----------------------------------------------------------------------------------
 
 
@@ -1158,7 +1283,7 @@ def verify_counters(conn: psycopg.Connection) -> None:
 
 def table_counts(conn: psycopg.Connection) -> dict[str, int]:
     counts = {}
-    for table in (*LOADED_TABLES, "categories_category", "locations_location"):
+    for table in (*LOADED_TABLES, *CHAT_TABLES, "categories_category", "locations_location"):
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         counts[table] = int(row.fetchone()[0])  # type: ignore[index]
     return counts
@@ -1208,6 +1333,8 @@ def main(argv: list[str]) -> int:
         if have == args.ads and not args.force:
             migrate(url)
             log(f"{name} already has {have:,} ads: reusing it (--force rebuilds)")
+            setup_django(url)
+            load_conversations(url, args.seed, args.ads)
             with psycopg.connect(url) as conn:
                 print_summary(conn, name, {}, 0.0, started)
             return 0
@@ -1300,6 +1427,9 @@ def main(argv: list[str]) -> int:
     category_services.invalidate_tree_cache()
     phases["categories.ad_count"] = time.monotonic() - mark
     log(f"recount_ad_counts(): {changed} categories updated")
+    mark = time.monotonic()
+    load_conversations(url, args.seed, args.ads)
+    phases["COPY conversations, messages"] = time.monotonic() - mark
 
     with psycopg.connect(url, autocommit=True) as conn:
         mark = time.monotonic()
