@@ -102,3 +102,44 @@ bench-ws: $(STAMP)
 	$(SERVICES) up
 	$(PY) bench/generate.py --ads $(BENCH_WS_ADS)
 	$(PY) bench/ws_bench.py --ads $(BENCH_WS_ADS) $(BENCH_WS_ARGS)
+
+# --- make bench (bench/harness.py): the whole API under load in the production layout ---------
+# Datasets at BENCH_SIZES ads (bench/generate.py, built once and reused), then per size: floors
+# (pgbench on each endpoint's SQL, a constant JSON view, a static file), every endpoint and a
+# mix at 1/16/64 connections (wrk + bench/load/requests.lua) through nginx :18080 -> gunicorn
+# :18010 / uvicorn :18011 with marketplace.settings.bench and a private redis-server :18379.
+# Writes bench/results/bench-<date>.{json,md,-p95.png,-rps.png}. Parts: bench-datasets,
+# bench-load (no generation), bench-report (re-render a results JSON: BENCH_JSON=...).
+# Knobs: BENCH_SIZES=10000 BENCH_CONCURRENCY=1,16,64 BENCH_DURATION=8 BENCH_PG_DURATION=5
+# BENCH_ONLY=listing,detail (endpoints) BENCH_RUN_ARGS="--name my-run".
+BENCH_SIZES ?= 10000,100000,1000000
+export BENCH_SIZES
+
+.PHONY: bench bench-tools bench-datasets bench-load bench-report
+
+bench-tools:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; } || \
+		{ echo "make bench needs nginx: sudo apt-get install nginx-light" >&2; exit 1; }
+
+bench-datasets: $(STAMP)
+	$(SERVICES) up
+	@for n in $$(echo $(BENCH_SIZES) | tr ',' ' '); do \
+		$(PY) bench/generate.py --ads $$n || exit 1; done
+
+bench: $(STAMP) bench-tools bench-datasets
+	$(PY) bench/harness.py --skip-data $(BENCH_RUN_ARGS)
+
+bench-load: $(STAMP) bench-tools
+	$(SERVICES) up
+	$(PY) bench/harness.py --skip-data $(BENCH_RUN_ARGS)
+
+bench-report: $(STAMP)
+	$(PY) bench/harness.py --report $(or $(BENCH_JSON),$(lastword $(sort $(wildcard bench/results/bench-2*.json))))
+
+# --- make audit (.ci/audit.py): pip-audit of requirements/dev.txt; fails on a known vulnerability,
+# says SKIPPED (exit 0) when no advisory data is reachable; AUDIT_STRICT=1 fails then too ---
+.PHONY: audit
+
+audit: $(STAMP)
+	$(PY) .ci/audit.py

@@ -22,16 +22,19 @@ export DJANGO_ALLOWED_HOSTS=${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1}
 export SECURE_SSL_REDIRECT=False SECURE_HSTS_SECONDS=0 TRUST_X_REAL_IP=True
 export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
 export SMS_BACKEND=apps.notifications.sms.file.FileSmsSender
-export GUNICORN_BIND=127.0.0.1:${WEB_PORT:-8010} WS_PORT=${WS_PORT:-8011}
+export GUNICORN_BIND=127.0.0.1:${WEB_PORT:-8010} WS_PORT=${WS_PORT:-8011} WS_PORT2=${WS_PORT2:-8012}
+# Two ws processes (deploy/Procfile ws1, ws2: one per core; a process is one event loop on one
+# core) behind nginx's `ws` upstream; they share the Redis channel layer.
+ws_upstream="127.0.0.1:$WS_PORT; server 127.0.0.1:$WS_PORT2"
 export PATH="$root/.venv/bin:$PATH"
 
 mkdir -p var/nginx var/static var/media var/mail var/sms
-python manage.py migrate --noinput
+DB_STATEMENT_TIMEOUT_MS=0 python manage.py migrate --noinput
 python manage.py collectstatic --noinput -v 0
 python manage.py seed_demo
 mime=/etc/nginx/mime.types
 sed -e "s#@ROOT@#$root#g" -e "s#@LISTEN@#127.0.0.1:${PROD_PORT:-8080}#g" \
-    -e "s#@WEB@#$GUNICORN_BIND#g" -e "s#@WS@#127.0.0.1:$WS_PORT#g" -e "s#@MIME_TYPES@#$mime#g" \
+    -e "s#@WEB@#$GUNICORN_BIND#g" -e "s#@WS@#$ws_upstream#g" -e "s#@MIME_TYPES@#$mime#g" \
     deploy/nginx.conf > var/nginx/nginx.conf
 printf 'nginx: %s -c %s -g "daemon off;"\n' "$nginx_bin" "$root/var/nginx/nginx.conf" > var/nginx/Procfile
 cat deploy/Procfile >> var/nginx/Procfile

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "corsheaders",
     "channels",
+    "django_prometheus",
     "apps.common",
     "apps.users",
     "apps.locations",
@@ -43,6 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.common.middleware.RequestIdMiddleware",
+    "apps.common.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -77,9 +82,13 @@ TEMPLATES = [
 # --- data stores ------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/marketplace")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# django-prometheus' PostgreSQL engine: Django's own plus query/error counters (apps/common/metrics)
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})
 # Typo tolerance: "iphnoe" must still find "iPhone" (see apps/search/migrations/0001).
 DATABASES["default"]["OPTIONS"]["options"] = "-c pg_trgm.word_similarity_threshold=0.4"
+# A server that is down or restarting answers 503 quickly instead of hanging a request.
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
 DATABASES["default"]["OPTIONS"]["pool"] = {
     "min_size": env.int("DB_POOL_MIN", default=1),
     "max_size": env.int("DB_POOL_MAX", default=16),
@@ -90,7 +99,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",  # django-redis + metrics
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mkt"),
         "OPTIONS": {
@@ -106,9 +115,13 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # A read timeout longer than the layer's own 5 s blocking receive: redis-py's default
-        # (5 s) would kill every socket idle for 5 s.
+        # Redis pub/sub: a group_send is one PUBLISH, group membership lives in the process,
+        # nothing queues per process in Redis (the list-based core layer's per-process queue
+        # fell behind and dropped events above ~75 msg/s: bench/results/ws-*.md). Delivery is
+        # at most once either way; the database is the truth (clients catch up with ?after=).
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # A read timeout longer than the core layer's own 5 s blocking receive, should it come
+        # back: redis-py's default (5 s) would kill every socket idle for 5 s.
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
                    "prefix": env("CHANNELS_PREFIX", default="asgi")},
     }
@@ -137,6 +150,8 @@ SIMPLE_JWT = {
 
 VERIFICATION_CODE_TTL = timedelta(minutes=10)
 VERIFICATION_CODE_MAX_ATTEMPTS = 5
+# SMS/email spend cap: codes sent per user and channel, and per address, each UTC day.
+VERIFICATION_SENDS_PER_DAY = env.int("VERIFICATION_SENDS_PER_DAY", default=10)
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
 
@@ -153,10 +168,13 @@ DEFAULT_THROTTLE_RATES: dict[str, str | None] = {
     "report": "1000/h",
 }
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.users.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # OPTIONS is not in the contract (CORS preflights are answered by corsheaders first): 405,
+    # instead of DRF's introspection (500 on views without serializer_class; found by fuzzing).
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
@@ -222,7 +240,17 @@ CELERY_TASK_ROUTES = {
     "apps.notifications.tasks.*": {"queue": "notifications"},
     "apps.search.tasks.*": {"queue": "search"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# acks_late: a message whose worker died goes back to the queue after this long (seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # never wait forever on a broker that vanished without closing the connection
+    "socket_connect_timeout": 2, "socket_timeout": 10,
+    # a publish tries to connect once: a request's on-commit publish must not wait on a dead
+    # broker (the outbox relay sends what it could not); workers reconnect on their own
+    "max_retries": 0,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON, redacted)
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_TIMEZONE = "UTC"
@@ -283,11 +311,33 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "apps.common.logging_json.RequestIdFilter"},
+        "redact": {"()": "apps.common.logging_json.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "apps.common.logging_json.JsonLogFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": env("LOG_FORMAT", default="json"),  # json | plain
+                             "filters": ["request_id", "redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- operations (README "Operations") ----------------------------------------------------------
+# /metrics: a bearer token, or an allowlisted client address; anyone else gets 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS: list[str] = env.list("METRICS_ALLOWED_IPS", default=[])
+# Sentry only when SENTRY_DSN is set (apps/common/logging_sentry.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from apps.common.logging_sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
+                release=env("SENTRY_RELEASE", default=None),
+                traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 
 def throttle_rates(defaults: dict[str, str | None]) -> dict[str, str | None]:
@@ -295,8 +345,16 @@ def throttle_rates(defaults: dict[str, str | None]) -> dict[str, str | None]:
 
 
 THROTTLE_RATES = throttle_rates(DEFAULT_THROTTLE_RATES)
-ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
+# The Django admin's path (DJANGO_ADMIN_URL, or ADMIN_URL): a less guessable one in production.
+ADMIN_URL = env("DJANGO_ADMIN_URL", default=env("ADMIN_URL", default="admin/")).strip("/") + "/"
+# Admin sign-in attempts (POST) per client IP, GCRA like the API's throttles: 429 past it.
+ADMIN_LOGIN_RATE: str | None = env("ADMIN_LOGIN_RATE", default="10/m")
 
+# The task outbox (apps/common/outbox.py): publish what the broker missed.
+CELERY_BEAT_SCHEDULE["relay-outbox"] = {
+    "task": "apps.common.tasks.relay_outbox",
+    "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0),
+}
 CELERY_BEAT_SCHEDULE["redeliver-pending-messages"] = {
     "task": "apps.notifications.tasks.redeliver_pending_messages",
     "schedule": 60.0,
@@ -332,6 +390,12 @@ CELERY_BEAT_SCHEDULE["saved-search-digests"] = {
     "task": "apps.search.tasks.send_saved_search_digests",
     "schedule": 86400.0,
 }
+CELERY_BEAT_SCHEDULE["rebuild-search-tables"] = {  # typo vocabulary + facet counts (safety net)
+    "task": "apps.search.tasks.rebuild_search_tables",
+    "schedule": 86400.0,
+}
+# PostgreSQL search: past this many matches, count/facets are estimates (count_is_estimate).
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=5000)
 REPORT_HIDE_THRESHOLD = env.int("REPORT_HIDE_THRESHOLD", default=3)
 
 # --- payments ---------------------------------------------------------------------------------
@@ -366,6 +430,7 @@ MODERATION_RULES: list[str] = env.list("MODERATION_RULES", default=[
     "apps.moderation.checks.contact_details",
     "apps.moderation.checks.duplicate",
     "apps.moderation.checks.near_duplicate",
+    "apps.moderation.checks.photo_duplicate",
     "apps.moderation.checks.price_out_of_range",
     "apps.moderation.checks.new_account_velocity",
 ])
@@ -377,6 +442,12 @@ MODERATION_NEAR_DUPLICATE_SIMILARITY = env.float("MODERATION_NEAR_DUPLICATE_SIMI
                                                  default=0.8)
 MODERATION_NEAR_DUPLICATE_DAYS = env.int("MODERATION_NEAR_DUPLICATE_DAYS", default=30)
 MODERATION_NEAR_DUPLICATE_CANDIDATES = 200
+# photo_duplicate: a photo whose perceptual hash (64-bit pHash) is within this many bits of a
+# photo of another seller's active ad, or of one created in the last
+# MODERATION_PHOTO_DUPLICATE_DAYS days (not a draft), or of the owner's other active ad
+# (0..15; up to 7 costs the same lookup; see apps/moderation/photos.py and test_photo_rule.py).
+MODERATION_PHOTO_DUPLICATE_DISTANCE = env.int("MODERATION_PHOTO_DUPLICATE_DISTANCE", default=6)
+MODERATION_PHOTO_DUPLICATE_DAYS = env.int("MODERATION_PHOTO_DUPLICATE_DAYS", default=30)
 # new_account_velocity: an account younger than MODERATION_NEW_ACCOUNT_HOURS that created more
 # than MODERATION_NEW_ACCOUNT_MAX_ADS ads in its first hour has its ads held (reason `staff`).
 MODERATION_NEW_ACCOUNT_HOURS = env.int("MODERATION_NEW_ACCOUNT_HOURS", default=24)

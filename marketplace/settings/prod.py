@@ -1,12 +1,26 @@
 """Production profile: every secret from the environment, nothing insecure by default."""
 
 from .base import *  # noqa: F403
-from .base import DEFAULT_THROTTLE_RATES, env
+from .base import DATABASES, DEFAULT_THROTTLE_RATES, env
 from .base import throttle_rates as _throttle_rates
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+# No query runs longer than this (0 = no limit; `migrate` runs with 0, see README Operations).
+DATABASES["default"]["OPTIONS"]["options"] += (
+    f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}")
+
+# Django 5.2's psycopg 3 pool, one per process. A gunicorn gthread worker runs WEB_THREADS
+# (8) requests at once and each holds at most one connection, so max_size = threads: 2
+# workers x 8 = 16 server connections at most, 2 x 2 kept warm. CONN_MAX_AGE must be 0 with it.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["OPTIONS"]["pool"] = {
+    "min_size": env.int("DB_POOL_MIN", default=2),
+    "max_size": env.int("DB_POOL_MAX", default=env.int("WEB_THREADS", default=8)),
+    "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -19,6 +33,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# CORS: only the origins listed in CORS_ALLOWED_ORIGINS (env); the API is bearer-only, so no
+# cookies cross origins.
+CORS_ALLOW_ALL_ORIGINS = False
+CORS_ALLOW_CREDENTIALS = False
 TRUST_X_REAL_IP = env.bool("TRUST_X_REAL_IP", default=True)  # behind deploy/nginx.conf
 SMS_BACKEND = env(
     "SMS_BACKEND", default="apps.notifications.sms.africastalking.AfricasTalkingSmsSender"
