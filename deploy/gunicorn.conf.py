@@ -3,6 +3,7 @@ they do under ASGI). 2 workers x 8 threads fits 2 cores; each thread holds at mo
 PostgreSQL connection, so DB_POOL_MAX >= threads."""
 
 import os
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8010")
 worker_class = "gthread"
@@ -23,3 +24,12 @@ def post_worker_init(worker: object) -> None:
     import gc
 
     gc.freeze()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """Multi-process metrics (PROMETHEUS_MULTIPROC_DIR, see apps/common/metrics.py): a dead
+    worker's live gauges leave the sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -29,6 +29,10 @@ ws_upstream="127.0.0.1:$WS_PORT; server 127.0.0.1:$WS_PORT2"
 export PATH="$root/.venv/bin:$PATH"
 
 mkdir -p var/nginx var/static var/media var/mail var/sms
+# /metrics sums every process (gunicorn workers, ws processes, worker): prometheus_client's
+# multiprocess mode writes each process's values under this folder, emptied at each start.
+export PROMETHEUS_MULTIPROC_DIR="$root/var/prometheus"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 DB_STATEMENT_TIMEOUT_MS=0 python manage.py migrate --noinput
 python manage.py collectstatic --noinput -v 0
 python manage.py seed_demo

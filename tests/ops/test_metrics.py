@@ -101,3 +101,54 @@ async def test_open_sockets_are_counted_while_they_live() -> None:
     await socket.receive_output(timeout=5)  # closed: no ticket (4401)
     await socket.wait(timeout=5)
     assert REGISTRY.get_sample_value("websocket_connections") == before
+
+
+CHILD = """
+import os, sys
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.test")
+django.setup()
+from apps.common.metrics import OPEN_WEBSOCKETS
+OPEN_WEBSOCKETS.inc(int(sys.argv[1]))
+print(os.getpid())
+"""
+
+
+def test_several_processes_are_summed_and_a_dead_one_leaves_the_live_gauges(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The production layout (scripts/run_prod.sh, deploy/gunicorn.conf.py child_exit) runs
+    several processes with PROMETHEUS_MULTIPROC_DIR: a scrape sums them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from prometheus_client import generate_latest
+
+    from apps.common import metrics
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    pids = [
+        subprocess.run(  # noqa: S603 - this interpreter, our own script
+            [sys.executable, "-c", CHILD, str(sockets)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()[-1]
+        for sockets in (2, 3)
+    ]
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    def open_sockets() -> float:
+        for line in generate_latest(metrics.registry()).decode().splitlines():
+            if line.startswith("websocket_connections "):
+                return float(line.split()[1])
+        raise AssertionError("websocket_connections missing")
+
+    assert open_sockets() == 5
+    config: dict[str, Any] = {}
+    exec(Path("deploy/gunicorn.conf.py").read_text(), config)  # noqa: S102 - the real hook
+    config["child_exit"](None, type("Worker", (), {"pid": int(pids[0])})())
+    assert open_sockets() == 3
