@@ -143,3 +143,19 @@ bench-report: $(STAMP)
 
 audit: $(STAMP)
 	$(PY) .ci/audit.py
+
+# --- make soak (bench/soak.py): SOAK_SECONDS of the bench mix through the production layout ---
+# (nginx -> gunicorn + uvicorn + a Celery worker, private redis-server, marketplace_bench_
+# $(SOAK_ADS)) with every process's RSS, PostgreSQL/Redis connections and Celery queues sampled
+# every 10 s and two WebSocket recipients connected; checks zero 5xx, zero lost messages and flat
+# memory, removes what it wrote, writes bench/results/soak-<date>.{md,json}. Exit 1 on a failure.
+SOAK_SECONDS ?= 600
+SOAK_ADS ?= 100000
+SOAK_CONCURRENCY ?= 16
+export SOAK_SECONDS SOAK_ADS SOAK_CONCURRENCY
+.PHONY: soak
+
+soak: $(STAMP) bench-tools
+	$(SERVICES) up
+	$(PY) bench/generate.py --ads $(SOAK_ADS) >/dev/null
+	$(PY) bench/soak.py $(SOAK_ARGS)

@@ -283,22 +283,34 @@ def http_status(url: str) -> int:
 # --- load and floors --------------------------------------------------------------------------
 
 
+def wrk_command(
+    requests_file: Path,
+    concurrency: int,
+    seconds: float,
+    script: Path = LUA,
+    threads: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    threads = threads or max(1, min(concurrency, 2))
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{PORTS['nginx']}",
+        "--",
+        str(requests_file),
+        *extra,
+    ]
+
+
 def wrk(requests_file: Path, concurrency: int, seconds: float) -> dict[str, Any]:
-    threads = max(1, min(concurrency, 2))
     result = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{concurrency}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LUA),
-            f"http://127.0.0.1:{PORTS['nginx']}",
-            "--",
-            str(requests_file),
-        ],
+        wrk_command(requests_file, concurrency, seconds),
         capture_output=True,
         text=True,
         check=False,
