@@ -505,3 +505,12 @@ def test_timestamps_are_utc(api, seller, catalog):
 
     assert body["published_at"] == "2025-01-31T09:15:00Z"
     assert AdStatus(body["status"]) == AdStatus.ACTIVE
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "%00", "eyJ4IjoxfQ", "a" * 5000])
+def test_a_bad_cursor_answers_404_like_a_bad_page(api, cursor):
+    """API.md §1: a page that is not a number or past the end → 404; a cursor that does not
+    decode is treated the same (never a 500)."""
+    response = api.get("/api/ads/", {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
