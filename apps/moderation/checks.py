@@ -121,15 +121,19 @@ def price_out_of_range(ad: Ad) -> str | None:
 # live active ads: the same predicate is repeated here so the planner can use it), in the same
 # category, published recently, owned by someone else; only the newest few are then compared on
 # title + description with similarity(), which no index serves (it only ever sees the cap).
+# MATERIALIZED keeps the LIMIT out of the matching step: under ORDER BY published_at LIMIT n
+# the planner may walk ad_newest_idx expecting matches soon, and a clean ad (the usual case)
+# has none, so it would read every ad of the window.
 NEAR_DUPLICATE_SQL = """
-SELECT candidate.id FROM (
-    SELECT id, title, description FROM ads_ad
+WITH matched AS MATERIALIZED (
+    SELECT id, title, description, published_at FROM ads_ad
     WHERE status = 'active' AND deleted_at IS NULL
       AND lower(mkt_unaccent(title)) %% lower(mkt_unaccent(%(title)s))
       AND category_id = %(category)s AND owner_id <> %(owner)s AND id <> %(ad)s
       AND published_at >= %(since)s
-    ORDER BY published_at DESC
-    LIMIT %(candidates)s
+)
+SELECT candidate.id FROM (
+    SELECT id, title, description FROM matched ORDER BY published_at DESC LIMIT %(candidates)s
 ) AS candidate
 WHERE similarity(lower(mkt_unaccent(candidate.title || ' ' || candidate.description)),
                  lower(mkt_unaccent(%(title)s || ' ' || %(description)s))) >= %(threshold)s
