@@ -46,14 +46,20 @@ if str(ROOT) not in sys.path:
 from bench import generate, pgscript  # noqa: E402
 
 PY = sys.executable
-WORK = ROOT / "var" / "bench"
+# BENCH_PORT_OFFSET / BENCH_WORK let two stacks run side by side (e.g. while tuning one endpoint).
+WORK = Path(os.environ.get("BENCH_WORK", str(ROOT / "var" / "bench")))
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "load" / "requests.lua"
-PORTS = {"nginx": 18080, "web": 18010, "ws": 18011, "redis": 18379}
+_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
+PORTS = {
+    name: port + _OFFSET
+    for name, port in {"nginx": 18080, "web": 18010, "ws": 18011, "redis": 18379}.items()
+}
 ENDPOINTS = (
     "listing",
     "filtered",
     "detail",
+    "detail_uncached",
     "categories",
     "search",
     "favourites",
@@ -63,7 +69,8 @@ ENDPOINTS = (
 MIX = {
     "listing": 20,
     "filtered": 20,
-    "detail": 35,
+    "detail": 20,  # the hot set, from the cache
+    "detail_uncached": 15,  # the long tail
     "categories": 5,
     "search": 12,
     "favourites": 4,
@@ -71,7 +78,7 @@ MIX = {
     "post_ad": 1,
 }  # requests per 100, a browsing day
 FLOORS = ("framework", "static")
-SCALING = ("listing", "detail", "filtered", "search")
+SCALING = ("listing", "detail", "detail_uncached", "filtered", "search")
 
 
 def log(message: str) -> None:
@@ -377,7 +384,7 @@ def check_statuses(folder: Path, names: list[str]) -> dict[str, list[int]]:
     """One real request per endpoint through nginx: the load must measure 2xx answers."""
     seen = {}
     for name in names:
-        first = (folder / f"{name}.tsv").read_text().splitlines()[0]
+        first = (folder / f"{name}.tsv").read_text().splitlines()[0].replace("{n}", "0")
         method, path, bearer, body = first.split("\t")
         request = urllib.request.Request(
             f"http://127.0.0.1:{PORTS['nginx']}{path}",

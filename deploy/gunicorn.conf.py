@@ -22,8 +22,10 @@ def post_worker_init(worker: object) -> None:
     """Move the objects made while loading the app out of the garbage collector's sight: the
     long full collections they caused were the p99 spikes in bench/results/search-*.md."""
     import gc
+    import sys
 
     gc.freeze()
+    sys.setswitchinterval(float(os.environ.get("GIL_SWITCH_INTERVAL", "0.0005")))
 
 
 def child_exit(server: object, worker: Any) -> None:

@@ -38,17 +38,28 @@ _FLUSH = """
 """
 
 
+# One round trip per view: remember the viewer for the day, and queue the view if it is new.
+RECORD_SCRIPT = """
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if added == 1 then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end
+return added
+"""
+
+
 def record_view(*, ad_id: object, viewer: str) -> bool:
     day = datetime.now(UTC).strftime("%Y%m%d")
     seen_key = cache_key("ad-views", day, ad_id)
     try:
-        redis = get_redis()
-        pipe = redis.pipeline()
-        pipe.sadd(seen_key, viewer)
-        pipe.expire(seen_key, 2 * 86400)
-        added, _ = pipe.execute()
-        if added:
-            redis.hincrby(cache_key(PENDING_KEY), f"{ad_id}:{day}", 1)
+        added = get_redis().eval(
+            RECORD_SCRIPT,
+            2,
+            seen_key,
+            cache_key(PENDING_KEY),
+            viewer,
+            f"{ad_id}:{day}",
+            2 * 86400,
+        )
         return bool(added)
     except RedisError:
         logger.warning("view of ad %s not counted: Redis unavailable", ad_id)
@@ -101,7 +112,13 @@ def _flush_batch(redis: Any, pending: str, batch: str) -> int:
     if counts:
         keys = sorted(counts)  # a steady order of row locks across flushes
         with connection.cursor() as cursor:
-            cursor.execute(_FLUSH, [[ad_id for ad_id, _ in keys], [day for _, day in keys],
-                                    [counts[key] for key in keys]])
+            cursor.execute(
+                _FLUSH,
+                [
+                    [ad_id for ad_id, _ in keys],
+                    [day for _, day in keys],
+                    [counts[key] for key in keys],
+                ],
+            )
     redis.delete(batch)
     return len({ad_id for ad_id, _ in counts})

@@ -1,5 +1,5 @@
 """Versioned read cache for the public catalogue (ad listings, ad detail, category and location
-trees): rendered JSON bodies in Redis under keys that carry a generation number per namespace.
+trees): rendered JSON bodies in Redis, each stored with the generation numbers of its namespaces.
 
 Invalidation is by generation, bumped on every write that can change what these responses
 show, so the next read misses and rebuilds (API.md section 1, "Freshness": edits, sales,
@@ -16,12 +16,14 @@ commit discards whatever a concurrent reader cached from the pre-commit state (r
 the generation before they query).
 
 Ignored on purpose: columns no cached response shows (`last_login`, `password`,
-`phone_reveals_count`, `expiry_warned_at`...) and `views_count`, which the contract lets lag
-5 s: it is refreshed by the entries' short lifetime (`READ_CACHE_TTL`, 2 s, plus the view
-counter's 3 s flush).
+`phone_reveals_count`, `expiry_warned_at`...) and the INSERT of an ad that is not active (a
+posted ad is pending until moderation's UPDATE publishes it). `views_count` arrives in batches
+from the view counter's flush (every 3 s), which bumps like any other write.
 
 Only anonymous representations are cached (no `is_favorited`, no `moderation_reason`, no
-block filtering): signed-in callers are served from the database (with an ETag).
+block filtering): signed-in callers are served from the database (with an ETag). Anonymous
+hits are answered before DRF runs, in one Redis round trip with the anonymous throttle
+(apps.common.read_cache_views).
 Redis unavailable: reads and bumps fail open to "no cache" (logged) like the rest of the cache.
 """
 
@@ -30,7 +32,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -62,6 +66,9 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {
 }
 # A new user has no ads yet: creating one changes no cached response.
 IGNORED_INSERTS = frozenset({"users_user"})
+# An ad is created as a draft or pending (posting, then moderation's UPDATE makes it active):
+# invisible to anonymous callers, so only an INSERT carrying the value 'active' invalidates.
+INSERTS_SEEN_ONLY_WITH = {"ads_ad": "active"}
 
 _STATEMENT = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _SET_CLAUSE = re.compile(
@@ -97,6 +104,12 @@ def namespaces_written(sql: str, params: Any = None) -> set[str]:
             continue
         if verb.startswith("INSERT") and table in IGNORED_INSERTS:
             continue
+        if (
+            verb.startswith("INSERT")
+            and table in INSERTS_SEEN_ONLY_WITH
+            and not _carries(params, INSERTS_SEEN_ONLY_WITH[table])
+        ):
+            continue
         if verb == "UPDATE" and table in IGNORED_COLUMNS:
             clause = _SET_CLAUSE.search(sql, match.end())
             columns = set(_SET_COLUMN.findall(clause.group(1))) if clause else set()
@@ -104,6 +117,18 @@ def namespaces_written(sql: str, params: Any = None) -> set[str]:
                 continue
         found.update(spaces)
     return found
+
+
+def _carries(params: Any, value: str) -> bool:
+    """Whether the statement's parameters hold `value` (one row, or executemany's rows)."""
+    if isinstance(params, dict):
+        params = list(params.values())
+    if not isinstance(params, (list, tuple)):
+        return True  # unknown shape: assume it does
+    return any(
+        _carries(item, value) if isinstance(item, (list, tuple)) else item == value
+        for item in params
+    )
 
 
 def bump(namespaces: Iterable[str]) -> None:
@@ -168,6 +193,109 @@ def install() -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A cached body with what was computed when it was stored."""
+
+    etag: str
+    extra: str  # view-specific (the ad detail keeps the ad's id, to count the view)
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One read of the cache: where the body lives, the generation it must carry to be fresh,
+    and the fresh entry if there is one. A miss stores the body it builds with `remember`."""
+
+    key: str
+    generation: str
+    entry: Entry | None
+    timeout: int | None = None
+    throttle_wait: float = 0.0
+
+
+def _gen_value(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else "0"
+
+
+def _parse_entry(raw: Any, generation: str) -> Entry | None:
+    """`<generation>\n<etag>\n<extra>\n<body>`; None unless stored under `generation`."""
+    if not isinstance(raw, bytes):
+        return None
+    stored, _, rest = raw.partition(b"\n")
+    if stored.decode() != generation:
+        return None
+    etag, _, rest = rest.partition(b"\n")
+    extra, _, body = rest.partition(b"\n")
+    return Entry(etag=etag.decode(), extra=extra.decode(), body=body)
+
+
+def lookup(
+    request: Any,
+    *,
+    kind: str,
+    namespaces: tuple[str, ...],
+    timeout: int | None = None,
+    throttle: tuple[str, float, float] | None = None,
+) -> Lookup | None:
+    """The namespaces' generations and the entry for this request in one Redis round trip
+    (with the anonymous throttle's GCRA step in the same pipeline when `throttle` is given:
+    its wait comes back in `throttle_wait`). None when the cache is off or Redis is away."""
+    if not enabled():
+        return None
+    key = cache_key(
+        "rc", kind, hashlib.blake2b(request_identity(request).encode(), digest_size=12).hexdigest()
+    )
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        if throttle is not None:
+            from apps.common.throttles import GCRA_SCRIPT
+
+            pipe.eval(GCRA_SCRIPT, 1, throttle[0], throttle[1], throttle[2])
+        pipe.mget([*(_gen_key(name) for name in namespaces), key])
+        results = pipe.execute()
+    except Exception:
+        _log_unavailable()
+        return None
+    wait = float(results[0]) / 1000 if throttle is not None else 0.0
+    *gens, raw = results[-1]
+    generation = ".".join(_gen_value(value) for value in gens)
+    return Lookup(
+        key=key,
+        generation=generation,
+        entry=_parse_entry(raw, generation),
+        timeout=timeout,
+        throttle_wait=wait,
+    )
+
+
+def remember(found: Lookup, body: bytes, *, extra: str = "") -> str:
+    """Store a body built on a miss under the generation read before building it (a write
+    that committed meanwhile has moved the generation on, so this entry is never served).
+    Returns the body's ETag."""
+    from apps.common.etag import etag_of
+
+    etag = etag_of(body)
+    value = f"{found.generation}\n{etag}\n{extra}\n".encode() + body
+    try:
+        get_redis().set(found.key, value, ex=found.timeout or ttl())
+    except Exception:
+        _log_unavailable()
+    return etag
+
+
+_last_outage_log = 0.0
+
+
+def _log_unavailable() -> None:
+    """Once a minute with the traceback while Redis is away, not once per request."""
+    global _last_outage_log
+    now = time.monotonic()
+    if now - _last_outage_log >= 60:
+        _last_outage_log = now
+        logger.warning("read cache unavailable: serving from the database", exc_info=True)
+
+
 def generations(*namespaces: str) -> str | None:
     """The current generations joined ("3.17"), or None when the cache is off or away."""
     if not enabled():
@@ -175,30 +303,9 @@ def generations(*namespaces: str) -> str | None:
     try:
         values = get_redis().mget([_gen_key(name) for name in namespaces])
     except Exception:
-        logger.warning("read cache unavailable", exc_info=True)
+        _log_unavailable()
         return None
-    return ".".join((value or b"0").decode() for value in values)
-
-
-def entry_key(kind: str, generation: str, identity: str) -> str:
-    digest = hashlib.blake2b(identity.encode(), digest_size=12).hexdigest()
-    return cache_key("rc", kind, generation, digest)
-
-
-def get_entry(key: str) -> bytes | None:
-    try:
-        value = get_redis().get(key)
-    except Exception:
-        logger.warning("read cache unavailable", exc_info=True)
-        return None
-    return value if isinstance(value, bytes) else None
-
-
-def set_entry(key: str, body: bytes, timeout: int | None = None) -> None:
-    try:
-        get_redis().set(key, body, ex=timeout or ttl())
-    except Exception:
-        logger.warning("read cache unavailable", exc_info=True)
+    return ".".join(_gen_value(value) for value in values)
 
 
 def request_identity(request: Any, *extra: str) -> str:
@@ -208,6 +315,12 @@ def request_identity(request: Any, *extra: str) -> str:
         f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values
     )
     return "|".join([request.scheme, request.get_host(), request.path, query, *extra])
+
+
+def lookup_made_for(request: Any) -> Lookup | None:
+    """The lookup the anonymous fast path (apps.common.read_cache_views) made before the view
+    ran: a miss that the view fills. None for signed-in callers, or with the cache off/away."""
+    return getattr(getattr(request, "_request", request), "read_cache", None)
 
 
 def shared_response(
@@ -222,13 +335,11 @@ def shared_response(
     namespaces' generations still match, else built, stored and answered; ETag/304 either way."""
     from apps.common.etag import json_response, render_json
 
-    generation = generations(*namespaces)
-    key = entry_key(kind, generation, request_identity(request)) if generation else None
-    if key is not None:
-        body = get_entry(key)
-        if body is not None:
-            return json_response(request, body)
+    found = lookup_made_for(request) or lookup(
+        request, kind=kind, namespaces=namespaces, timeout=timeout
+    )
+    if found is not None and found.entry is not None:
+        return json_response(request, found.entry.body, etag=found.entry.etag)
     body = render_json(build())
-    if key is not None:
-        set_entry(key, body, timeout)
-    return json_response(request, body)
+    etag = remember(found, body) if found is not None else None
+    return json_response(request, body, etag=etag)

@@ -56,6 +56,26 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
     return int(count), PERIODS[period.strip()[0].lower()]
 
 
+# Set on the Django request by the anonymous read-cache path (apps.common.read_cache_views),
+# which takes the anonymous throttle's step in its own Redis round trip: AnonThrottle then
+# does not take a second one for the same request.
+ANON_STEP_TAKEN = "anon_throttle_step_taken"
+
+
+def anon_bucket(request: Request | HttpRequest) -> tuple[str, float, float] | None:
+    """(key, interval ms, period ms) of the anonymous scope for this client; None when off."""
+    parsed = parse_rate(settings.THROTTLE_RATES.get(AnonThrottle.scope))
+    if parsed is None:
+        return None
+    count, period = parsed
+    period_ms = period * 1000
+    return (
+        cache_key("throttle", AnonThrottle.scope, client_ip(request)),
+        period_ms / count,
+        period_ms,
+    )
+
+
 def consume(scope: str, ident: str, rate: str | None) -> float:
     """Take one request from the bucket; return 0 if allowed, else seconds to wait."""
     parsed = parse_rate(rate)
@@ -65,8 +85,9 @@ def consume(scope: str, ident: str, rate: str | None) -> float:
     period_ms = period * 1000
     try:
         redis = get_redis()
-        wait_ms = redis.eval(GCRA_SCRIPT, 1, cache_key("throttle", scope, ident),
-                             period_ms / count, period_ms)
+        wait_ms = redis.eval(
+            GCRA_SCRIPT, 1, cache_key("throttle", scope, ident), period_ms / count, period_ms
+        )
     except RedisError:
         logger.warning("throttle %s skipped: Redis unavailable", scope)
         return 0.0
@@ -110,6 +131,11 @@ class AnonThrottle(RedisThrottle):
     """Every anonymous request, per IP address."""
 
     scope = "anon"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if getattr(request._request, ANON_STEP_TAKEN, False):
+            return True
+        return super().allow_request(request, view)
 
     def get_ident_for(self, request: Request, view: Any) -> str | None:
         return None if request.user.is_authenticated else client_ip(request)
@@ -194,8 +220,9 @@ def use_daily_quota(scope: str, idents: list[str], limit: int | None) -> int:
 # --- the Django admin's sign-in ---------------------------------------------------------------
 
 
-def rate_limited_login(view: Callable[..., HttpResponse], scope: str = "admin_login"
-                       ) -> Callable[..., HttpResponse]:
+def rate_limited_login(
+    view: Callable[..., HttpResponse], scope: str = "admin_login"
+) -> Callable[..., HttpResponse]:
     """Wrap a session sign-in view: POSTs per client IP at settings.ADMIN_LOGIN_RATE (GCRA, as
     the API's throttles); past it a 429 with Retry-After, before any password is checked."""
 
@@ -204,8 +231,11 @@ def rate_limited_login(view: Callable[..., HttpResponse], scope: str = "admin_lo
         if request.method == "POST":
             wait = consume(scope, client_ip(request), settings.ADMIN_LOGIN_RATE)
             if wait > 0:
-                response = HttpResponse("Too many sign-in attempts; try again later.\n",
-                                        status=429, content_type="text/plain; charset=utf-8")
+                response = HttpResponse(
+                    "Too many sign-in attempts; try again later.\n",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
                 response["Retry-After"] = str(math.ceil(wait))
                 return response
         return view(request, *args, **kwargs)

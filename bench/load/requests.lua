@@ -3,6 +3,7 @@
 -- Each line: METHOD <TAB> PATH <TAB> BEARER-TOKEN or - <TAB> JSON-BODY or -
 -- A line is picked at random for every request (ids, users and bodies vary like real traffic).
 -- Lines may repeat: a mix file weights an endpoint by how many lines it has.
+-- "{n}" in a path becomes a number unique to the request (a cache-buster for uncached cells).
 -- done() prints one JSON line (prefix BENCH-JSON) with rps, percentiles (ms) and error counts.
 
 local requests = {}
@@ -31,7 +32,11 @@ local function load(path)
         body = f[4]
         headers["Content-Type"] = "application/json"
       end
-      built[#built + 1] = wrk.format(f[1], f[2], headers, body)
+      if f[2]:find("{n}", 1, true) then
+        built[#built + 1] = { f[1], f[2], headers, body }  -- formatted per request
+      else
+        built[#built + 1] = wrk.format(f[1], f[2], headers, body)
+      end
     end
   end
   file:close()
@@ -50,8 +55,16 @@ function setup(thread)
   thread:set("id", counter)
 end
 
+local sent = 0
+
 function request()
-  return requests[math.random(#requests)]
+  local chosen = requests[math.random(#requests)]
+  if type(chosen) == "string" then
+    return chosen
+  end
+  sent = sent + 1
+  local path = chosen[2]:gsub("{n}", tostring(id or 0) .. "-" .. tostring(sent), 1)
+  return wrk.format(chosen[1], path, chosen[3], chosen[4])
 end
 
 function done(summary, latency, _)

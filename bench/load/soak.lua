@@ -49,6 +49,8 @@ local function load(path)
       local entry = { tag = tag }
       if body and (tag == "message" or tag:sub(1, 2) == "ws") then
         entry.method, entry.path, entry.headers, entry.body = f[1], f[2], headers, body
+      elseif f[2]:find("{n}", 1, true) then  -- a cache-buster, as in requests.lua
+        entry.method, entry.path, entry.headers, entry.template = f[1], f[2], headers, true
       else
         entry.raw = wrk.format(f[1], f[2], headers, body)
       end
@@ -80,6 +82,11 @@ function request()
     return entry.raw
   end
   sent = sent + 1
+  if entry.template then
+    last_client = nil
+    local path = entry.path:gsub("{n}", tostring(id) .. "-" .. tostring(sent), 1)
+    return wrk.format(entry.method, path, entry.headers, nil)
+  end
   last_client = string.format("%s-%s-t%s-%d", run, entry.tag, tostring(id), sent)
   local body = entry.body:gsub("}%s*$", ',"client_id":"' .. last_client .. '"}')
   return wrk.format(entry.method, entry.path, entry.headers, body)

@@ -31,6 +31,7 @@ from apps.common.errors import FieldError
 from apps.common.etag import json_response, render_json
 from apps.common.pagination import ListingPagination
 from apps.common.permissions import HasVerifiedContact
+from apps.common.read_cache_views import AnonymousReadCache
 from apps.common.throttles import AnonThrottle, ScopedUserThrottle, UserThrottle, client_ip
 from apps.users.models import User
 
@@ -63,7 +64,8 @@ def owned_ad_or_error(request: Request, slug: str, *, relations: bool = True) ->
     return ad
 
 
-class AdListCreateView(GenericAPIView):
+class AdListCreateView(AnonymousReadCache, GenericAPIView):
+    read_cache_kind = "ads-list"
     filter_backends = [DjangoFilterBackend]
     filterset_class = AdFilter
     pagination_class = ListingPagination
@@ -95,18 +97,12 @@ class AdListCreateView(GenericAPIView):
         parameters=[OpenApiParameter("attr_<key>", str, description="Attribute filter")],
     )
     def get(self, request: Request) -> Any:
-        anonymous = not request.user.is_authenticated
-        generation = cache.generations(cache.ADS) if anonymous else None
-        key = None
-        if generation is not None:
-            key = cache.entry_key("ads-list", generation, cache.request_identity(request))
-            body = cache.get_entry(key)
-            if body is not None:
-                return json_response(request, body)
+        # A cached page was answered before DRF (AnonymousReadCache): this is a miss or a
+        # signed-in caller.
         body = render_json(self.page(request).data)
-        if key is not None:
-            cache.set_entry(key, body)
-        return json_response(request, body, private=not anonymous)
+        found = cache.lookup_made_for(request)
+        etag = cache.remember(found, body) if found is not None else None
+        return json_response(request, body, etag=etag, private=request.user.is_authenticated)
 
     def page(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -135,7 +131,13 @@ class AdListCreateView(GenericAPIView):
         return Response(render_ad(ad, request), status=status.HTTP_201_CREATED)
 
 
-class AdDetailView(APIView):
+class AdDetailView(AnonymousReadCache, APIView):
+    read_cache_kind = "ad"
+
+    @classmethod
+    def on_read_cache_hit(cls, request: Any, entry: cache.Entry, **kwargs: Any) -> None:
+        views_counter.record_view(ad_id=UUID(entry.extra), viewer=f"ip:{client_ip(request)}")
+
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsAuthenticated()]
 
@@ -149,23 +151,13 @@ class AdDetailView(APIView):
         ),
     )
     def get(self, request: Request, slug: str) -> Any:
-        anonymous = not request.user.is_authenticated
-        generation = cache.generations(cache.ADS) if anonymous else None
-        key = None
-        if generation is not None:
-            key = cache.entry_key("ad", generation, cache.request_identity(request))
-            entry = cache.get_entry(key)
-            if entry is not None:
-                ad_id, _, body = entry.partition(b"\n")
-                self.count_view(request, UUID(ad_id.decode()))
-                return json_response(request, body)
         ad = visible_ad_or_404(request, slug)
         if ad.owner_id != request.user.pk:
             self.count_view(request, ad.pk)
         body = render_json(render_ad(ad, request))
-        if key is not None:
-            cache.set_entry(key, str(ad.pk).encode() + b"\n" + body)
-        return json_response(request, body, private=not anonymous)
+        found = cache.lookup_made_for(request)
+        etag = cache.remember(found, body, extra=str(ad.pk)) if found is not None else None
+        return json_response(request, body, etag=etag, private=request.user.is_authenticated)
 
     @staticmethod
     def count_view(request: Request, ad_id: UUID) -> None:

@@ -17,6 +17,7 @@ from apps.categories.api import serializers as s
 from apps.categories.models import Category
 from apps.common import cache
 from apps.common.permissions import IsStaff
+from apps.common.read_cache_views import AnonymousReadCache
 
 # Cached whole (ad_count included): every ad_count change is an UPDATE of categories_category,
 # which bumps the generation (apps.common.cache). ETag/304 on every read.
@@ -185,7 +186,11 @@ def _get_or_404(slug: str) -> Category:
     return category
 
 
-class CategoryTreeView(APIView):
+class CategoryTreeView(AnonymousReadCache, APIView):
+    read_cache_kind = "category-tree"
+    read_cache_namespaces = TREE_SPACES
+    read_cache_timeout = TREE_TTL
+
     @extend_schema(
         responses={200: s.CategoryTreeNodeOutput(many=True)},
         examples=[TREE_EXAMPLE],
@@ -204,7 +209,11 @@ class CategoryTreeView(APIView):
         )
 
 
-class CategoryFlatView(APIView):
+class CategoryFlatView(AnonymousReadCache, APIView):
+    read_cache_kind = "category-flat"
+    read_cache_namespaces = TREE_SPACES
+    read_cache_timeout = TREE_TTL
+
     @extend_schema(
         responses={200: s.CategoryNodeOutput(many=True)},
         examples=[FLAT_EXAMPLE],
@@ -221,7 +230,11 @@ class CategoryFlatView(APIView):
         )
 
 
-class CategoryDetailView(APIView):
+class CategoryDetailView(AnonymousReadCache, APIView):
+    read_cache_kind = "category"
+    read_cache_namespaces = TREE_SPACES
+    read_cache_timeout = TREE_TTL
+
     @extend_schema(
         responses={200: s.CategoryDetailOutput, 404: OpenApiResponse(description="Unknown slug.")},
         examples=[DETAIL_EXAMPLE],

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.common import cache
+from apps.common.read_cache_views import AnonymousReadCache
 from apps.locations import selectors
 
 # Cached whole; any write to locations_location bumps the generation (apps.common.cache).
@@ -22,7 +23,11 @@ BRIEF: dict[str, serializers.Field] = {
 }
 
 
-class LocationTreeView(APIView):
+class LocationTreeView(AnonymousReadCache, APIView):
+    read_cache_kind = "location-tree"
+    read_cache_namespaces = SPACES
+    read_cache_timeout = TTL
+
     @extend_schema(
         responses={
             200: inline_serializer(
@@ -43,7 +48,11 @@ class LocationTreeView(APIView):
         )
 
 
-class LocationDetailView(APIView):
+class LocationDetailView(AnonymousReadCache, APIView):
+    read_cache_kind = "location"
+    read_cache_namespaces = SPACES
+    read_cache_timeout = TTL
+
     @extend_schema(
         responses={
             200: inline_serializer(
