@@ -89,10 +89,11 @@ class AdFilter(filters.FilterSet):
 
 def filter_attributes(queryset: QuerySet[Ad], params: Any) -> QuerySet[Ad]:
     """attr_<key>=v (exact), attr_<key>_min / _max (inclusive) for int and decimal keys."""
+    names = [param for param in params if param.startswith(ATTRIBUTE_PREFIX)]
+    if not names:  # no attribute filter: no need for the attribute types (a cached tree read)
+        return queryset
     types = category_selectors.attribute_types()
-    for param in params:
-        if not param.startswith(ATTRIBUTE_PREFIX):
-            continue
+    for param in names:
         raw = params.get(param)
         key, bound = param[len(ATTRIBUTE_PREFIX):], None
         if key not in types and key.endswith(("_min", "_max")):

@@ -90,6 +90,16 @@ PAGING_PARAMS = frozenset({"page", "page_size", "cursor", "ordering"})
 EXACT_COUNT_PARAMS = PAGING_PARAMS | {"category"}
 
 
+def filter_names(params: Any) -> set[str]:
+    """The listing's filters among the query parameters: AdFilter's and `attr_<key>`. Others
+    filter nothing (a client's cache-buster `_=`, tracking tags) and must not turn an exact
+    count into a capped one, or make every capped count a new one to remember."""
+    from apps.ads.filters import ATTRIBUTE_PREFIX, AdFilter
+
+    known = AdFilter.base_filters
+    return {name for name in params if name in known or name.startswith(ATTRIBUTE_PREFIX)}
+
+
 def keyset_for(queryset: QuerySet[Ad]) -> Keyset | None:
     return KEYSETS.get(tuple(str(key) for key in queryset.query.order_by))
 
@@ -103,7 +113,7 @@ def listing_count(
     ListingPagination.COUNT_CAP (it reads at most that many index entries)."""
     from apps.categories.models import Category
 
-    filters = {name for name in params if name not in PAGING_PARAMS}
+    filters = filter_names(params) - PAGING_PARAMS
     if not hidden_owner_ids(viewer) and filters <= {"category"}:
         slug = params.get("category")
         nodes = (
@@ -133,26 +143,91 @@ def listing_count(
 # matches, so it collects every match through bitmaps and sorts them: 450-900 ms at 1M ads,
 # against 20-50 ms for the walk (bench/results/explain-1000000.md, query b). Used only when
 # the filter matches more ads than the count cap (the case the planner misjudges; with fewer
-# matches its sort is small), and only the first FEED_FIRST_ROWS ads of the feed are walked
-# (a bounded walk, then the usual plan; more rows make the planner sort a small table whole).
+# matches the paginator sorts the matches, apps.common.pagination), and only the first
+# FEED_FIRST_ROWS ads of the feed are walked (a bounded walk, then the usual plan; more rows
+# make the planner sort a small table whole).
+# With `?category=` in the default or a price order the walk reads the category's own feed:
+# one index range per category of the subtree (ad_category_feed_idx, ad_category_price_idx)
+# merged in order (a Merge Append), so the filters' density is the category's, not the whole
+# site's (Vehicles priced 10k-40k: 5% of Vehicles but 0.7% of the feed, so the site-wide walk
+# missed its page and the fallback plan read 4,600 rows; the category walk reads 600).
 FEED_FIRST_ROWS = 2_000
+FEED_CATEGORY_BRANCHES = 40  # a subtree with more categories walks the site-wide feed
+DEFAULT_ORDER = ("-promotion_tier", "-published_at", "-id")
 FEED_ORDERS = {
-    (
-        "-promotion_tier",
-        "-published_at",
-        "-id",
-    ): '"promotion_tier" DESC, "published_at" DESC, "id" DESC',
+    DEFAULT_ORDER: '"promotion_tier" DESC, "published_at" DESC, "id" DESC',
     ("price", "id"): '"price" ASC, "id" ASC',
     ("-price", "-id"): '"price" DESC, "id" DESC',
     ("-published_at", "-id"): '"published_at" DESC, "id" DESC',
     ("published_at", "id"): '"published_at" ASC, "id" ASC',
 }
+# Orders with an index per category (category first): the walk can go category by category.
+CATEGORY_FEED_ORDERS = frozenset({DEFAULT_ORDER, ("price", "id"), ("-price", "-id")})
+PRICE_ORDERS = frozenset({("price", "id"), ("-price", "-id")})
+# In price order a walk starting at the price bounds has nothing else to skip when these are
+# all the parameters: its first offset + size rows are the page. Walking no further also keeps
+# the planner on the ordered index range (given 2,000 rows of a category's price range to read,
+# it collects the whole range and sorts it: 150 ms for Electronics at 10k-40k against 2 ms).
+PRICE_WALK_PARAMS = PAGING_PARAMS | {"category", "min_price", "max_price"}
 
 
 def feed_first_pays(params: Any) -> bool:
     """Filters beyond the category (which the planner reads well), but no text search (its
     ranking and stored tsvector are the search backend's)."""
-    return "q" not in params and any(name not in EXACT_COUNT_PARAMS for name in params)
+    return "q" not in params and bool(filter_names(params) - EXACT_COUNT_PARAMS)
+
+
+def filtered_category_ids(queryset: QuerySet[Ad]) -> list[int] | None:
+    """The ids of `category_id IN (...)` among the queryset's filters (AdFilter's `category`:
+    the category and its descendants), None without one."""
+    for child in queryset.query.where.children:
+        target = getattr(getattr(child, "lhs", None), "target", None)
+        rhs: Any = getattr(child, "rhs", None)
+        if (
+            getattr(child, "lookup_name", None) == "in"
+            and getattr(target, "attname", None) == "category_id"
+            and isinstance(rhs, list | tuple | set)
+        ):
+            return sorted(int(pk) for pk in rhs)
+    return None
+
+
+def feed_walk(
+    order_by: tuple[str, ...],
+    params: Any,
+    rows: int = FEED_FIRST_ROWS,
+    category_ids: list[int] | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL of the first `rows` live ads in `order_by`: of the categories `category_ids`, one
+    index range per category merged (UNION ALL of ordered branches of at most `rows` each: a
+    Merge Append, whose first `rows` are those of the categories), when the order has a
+    per-category index; else of the whole site. In price order each range starts at the
+    price bounds."""
+    feed = Ad.objects.filter(LIVE_ACTIVE)
+    if order_by[0] in ("price", "-price") and params is not None:
+        bounds = {"price__gte": params.get("min_price"), "price__lte": params.get("max_price")}
+        feed = feed.filter(**{key: value for key, value in bounds.items() if value})
+    ids = category_ids
+    if not ids or order_by not in CATEGORY_FEED_ORDERS or len(ids) > FEED_CATEGORY_BRANCHES:
+        sql, values = feed.order_by(*order_by)[:rows].query.sql_with_params()
+        return sql, list(values)
+    # One branch compiled; the others are the same SQL with their own category (the last
+    # parameter: the category is the last filter), 17 branches cost what one does.
+    sql, values = feed.filter(category_id=ids[0]).order_by(*order_by)[:rows].query.sql_with_params()
+    first = list(values)
+    if not first or first[-1] != ids[0]:  # not as expected: compile each branch
+        compiled = [
+            feed.filter(category_id=pk).order_by(*order_by)[:rows].query.sql_with_params()
+            for pk in ids
+        ]
+    else:
+        compiled = [(sql, (*first[:-1], pk)) for pk in ids]
+    if len(compiled) == 1:
+        return compiled[0][0], list(compiled[0][1])
+    # Django's union() renames the columns (col1, ...): joined here, keeping the names.
+    merged = " UNION ALL ".join(f"({branch})" for branch, _ in compiled)
+    merged += f" ORDER BY {FEED_ORDERS[order_by]} LIMIT %s"
+    return merged, [value for _, values in compiled for value in values] + [rows]
 
 
 def feed_first_rows(
@@ -162,7 +237,8 @@ def feed_first_rows(
     queryset is not a plain filtered listing in an indexed order, or when that walk did not
     hold the whole page (`expected`: how many rows the page must have, when known)."""
     query = queryset.query
-    order = FEED_ORDERS.get(tuple(str(key) for key in query.order_by))
+    order_by = tuple(str(key) for key in query.order_by)
+    order = FEED_ORDERS.get(order_by)
     if (
         order is None
         or sum(1 for count in query.alias_refcount.values() if count) != 1  # joins
@@ -173,13 +249,14 @@ def feed_first_rows(
         return None
     compiler = query.get_compiler(using=queryset.db)
     where, where_params = compiler.compile(query.where)
-    feed = Ad.objects.filter(LIVE_ACTIVE)
-    if order.startswith('"price"') and params is not None:
-        # In price order the walk starts at the price range (an index range of ad_price_idx).
-        bounds = {"price__gte": params.get("min_price"), "price__lte": params.get("max_price")}
-        feed = feed.filter(**{key: value for key, value in bounds.items() if value})
-    feed = feed.order_by(*query.order_by)[:FEED_FIRST_ROWS]
-    feed_sql, feed_params = feed.query.sql_with_params()
+    walk = FEED_FIRST_ROWS
+    if (
+        order_by in PRICE_ORDERS
+        and params is not None
+        and filter_names(params) <= PRICE_WALK_PARAMS
+    ):
+        walk = offset + size
+    feed_sql, feed_params = feed_walk(order_by, params, walk, filtered_category_ids(queryset))
     table = Ad._meta.db_table
     # Django's own compiled SQL and constants; every value is a parameter.
     sql = (

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from redis.exceptions import RedisError
 
+from apps.common import cache
 from apps.common.redis import cache_key, get_redis
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,11 @@ def _flush_batch(redis: Any, pending: str, batch: str) -> int:
                     [day for _, day in keys],
                     [counts[key] for key in keys],
                 ],
+            )
+            # The watcher ignores views_count; the counted ads' details and the listing pages
+            # (which show the counts too) are retired here, and no other ad's.
+            cache.written(
+                connection, [cache.ADS_LIST, *(cache.ad_namespace(ad_id) for ad_id, _ in keys)]
             )
     redis.delete(batch)
     return len({ad_id for ad_id, _ in counts})

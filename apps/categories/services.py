@@ -42,7 +42,7 @@ class HasDependents(Conflict):
 
 def invalidate_tree_cache() -> None:
     """Bump the tree's cache version: the next read rebuilds from the database."""
-    cache.add(selectors.VERSION_KEY, 0, timeout=None)
+    cache.add(selectors.VERSION_KEY, selectors.new_epoch(), timeout=None)
     cache.incr(selectors.VERSION_KEY)
 
 

@@ -18,7 +18,12 @@ the generation before they query).
 Ignored on purpose: columns no cached response shows (`last_login`, `password`,
 `phone_reveals_count`, `expiry_warned_at`...) and the INSERT of an ad that is not active (a
 posted ad is pending until moderation's UPDATE publishes it). `views_count` arrives in batches
-from the view counter's flush (every 3 s), which bumps like any other write.
+from the view counter's flush (every 3 s), which bumps the listing pages and the details of
+the ads it counted.
+
+Granularity: a statement that writes one ad by id (`save()`, `.filter(pk=...).update()`)
+bumps the listing pages (ADS_LIST) and that ad's own namespace only, so one ad's edit leaves
+the cached details of the others alone; broader writes bump ADS, which every entry carries.
 
 Only anonymous representations are cached (no `is_favorited`, no `moderation_reason`, no
 block filtering): signed-in callers are served from the database (with an ETag). Anonymous
@@ -47,6 +52,18 @@ from apps.common.redis import cache_key, get_redis
 logger = logging.getLogger(__name__)
 
 ADS, CATEGORIES, LOCATIONS = "ads", "categories", "locations"
+# Finer than ADS: listing pages (any change to an ad may move it in or out of a page) and one
+# ad's detail. A statement that writes one ad by id bumps only these two; anything broader
+# (several ads, photos, a seller, a promotion, a category) bumps ADS, which every ad entry
+# carries too.
+ADS_LIST = "ads-list"
+
+
+PER_AD_GENERATION_TTL = 3600
+
+
+def ad_namespace(ad_id: object) -> str:
+    return f"ad:{ad_id}"
 
 # table -> namespaces whose cached responses show its rows
 WATCHED: dict[str, tuple[str, ...]] = {
@@ -59,7 +76,8 @@ WATCHED: dict[str, tuple[str, ...]] = {
 }
 # UPDATEs that only set these columns leave every cached response as it was.
 IGNORED_COLUMNS: dict[str, frozenset[str]] = {
-    "ads_ad": frozenset({"phone_reveals_count", "expiry_warned_at"}),
+    # views_count: the view counter's flush bumps the ads it counted itself (ad_namespace).
+    "ads_ad": frozenset({"phone_reveals_count", "expiry_warned_at", "views_count"}),
     "users_user": frozenset(
         {"last_login", "password", "email", "phone", "is_staff", "is_superuser", "is_active"}
     ),
@@ -70,6 +88,8 @@ IGNORED_INSERTS = frozenset({"users_user"})
 # invisible to anonymous callers, so only an INSERT carrying the value 'active' invalidates.
 INSERTS_SEEN_ONLY_WITH = {"ads_ad": "active"}
 
+# Django's save() and .filter(pk=...).update() of one ad end so; the id is the last parameter.
+_ONE_AD = re.compile(r'\bWHERE\s+"ads_ad"\."id"\s*=\s*%s\s*$', re.IGNORECASE)
 _STATEMENT = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _SET_CLAUSE = re.compile(
     r"\bSET\b(.*?)(?:\bFROM\b|\bWHERE\b|\bRETURNING\b|$)", re.IGNORECASE | re.DOTALL
@@ -115,6 +135,15 @@ def namespaces_written(sql: str, params: Any = None) -> set[str]:
             columns = set(_SET_COLUMN.findall(clause.group(1))) if clause else set()
             if columns and columns <= IGNORED_COLUMNS[table]:
                 continue
+        if (
+            verb == "UPDATE"
+            and table == "ads_ad"
+            and isinstance(params, (list, tuple))
+            and params
+            and _ONE_AD.search(sql)
+        ):
+            found.update((ADS_LIST, ad_namespace(params[-1])))
+            continue
         found.update(spaces)
     return found
 
@@ -139,6 +168,10 @@ def bump(namespaces: Iterable[str]) -> None:
         pipe = get_redis().pipeline(transaction=False)
         for name in names:
             pipe.incr(_gen_key(name))
+            if name.startswith("ad:"):
+                # One key per ad written: let it go long after every entry made under it has
+                # expired (a counter that restarts at 0 then matches no live entry).
+                pipe.expire(_gen_key(name), PER_AD_GENERATION_TTL)
         pipe.execute()
     except Exception:  # Redis away: nothing cached can be served either
         logger.warning("read cache: generation bump failed", exc_info=True)
@@ -150,11 +183,17 @@ def _watch(
     result = execute(sql, params, many, context)
     spaces = namespaces_written(sql, params) if isinstance(sql, str) else set()
     if spaces:
-        bump(spaces)
-        connection = context["connection"]
-        if connection.in_atomic_block:
-            _bump_on_commit(connection, spaces)
+        written(context["connection"], spaces)
     return result
+
+
+def written(connection: BaseDatabaseWrapper, spaces: Iterable[str]) -> None:
+    """Bump now and, inside a transaction, again when it commits (what the watcher does for
+    each statement; for writers that bump finer namespaces themselves)."""
+    spaces = set(spaces)
+    bump(spaces)
+    if connection.in_atomic_block:
+        _bump_on_commit(connection, spaces)
 
 
 def _bump_on_commit(connection: BaseDatabaseWrapper, spaces: set[str]) -> None:

@@ -107,6 +107,28 @@ class Keyset:
         return rows
 
 
+def among_matches(queryset: QuerySet[Any], bound: int) -> QuerySet[Any]:
+    """The same rows, order, joins and prefetches, read as `pk IN (SELECT pk ... WHERE <the
+    filters> LIMIT bound)`: for a filter known to match at most `bound` rows. The subquery's
+    LIMIT keeps the planner from pulling it up, so it collects the matches (by whatever index
+    suits the filters) and sorts them, instead of walking an index in the listing's order on
+    the hope of meeting matches early: a price range that fits none of a category's ads made
+    that walk read all 790k live ads (5-9 s at 1M ads) against 0.1 ms for the matches.
+    The queryset as given when it is not a plain filtered model query."""
+    query = queryset.query
+    if query.combinator or query.distinct or query.annotation_select or not query.where:
+        return queryset
+    keys = queryset.order_by().values("pk")[:bound]
+    fenced = queryset.model._base_manager.using(queryset.db).filter(pk__in=keys)
+    fenced.query.select_related = query.select_related
+    fenced.query.deferred_loading = query.deferred_loading
+    fenced = fenced.order_by(*query.order_by)
+    prefetches = getattr(queryset, "_prefetch_related_lookups", ())
+    if prefetches:
+        fenced = fenced.prefetch_related(*prefetches)
+    return fenced
+
+
 class ListingPagination(PageNumberPagination):
     """The contract's page-number pages ({count, next, previous, results}, `?page=`,
     `?page_size=`) for listings over a large table:
@@ -120,6 +142,9 @@ class ListingPagination(PageNumberPagination):
     """
 
     COUNT_CAP = 1_000
+    # Rows the matches' subquery may return when the count said at most COUNT_CAP: room for
+    # ads published since the count (or a stored total a little behind).
+    FEW_BOUND = 2_000
 
     def paginate(
         self,
@@ -147,6 +172,8 @@ class ListingPagination(PageNumberPagination):
         if self.number < 1 or (self.number > self.num_pages and not (token and not exact)):
             raise NotFound("Invalid page.")
         rows: list[Any] | None = None
+        if exact and count <= self.COUNT_CAP:
+            queryset = among_matches(queryset, max(self.FEW_BOUND, 2 * self.COUNT_CAP))
         if token and keyset is not None:
             rows = keyset.page(queryset, token, self.size)
         else:

@@ -44,13 +44,19 @@ class AnonymousReadCache:
     """Mixin for an APIView whose anonymous GET bodies are kept in the read cache.
 
     The view names its entries (`read_cache_kind`), the namespaces whose generations they
-    depend on and their lifetime; its `get` builds the body on a miss and stores it with
+    depend on (`read_cache_namespaces`, or per request `read_cache_namespaces_for`) and their
+    lifetime; its `get` builds the body on a miss and stores it with
     `cache.remember(cache.lookup_made_for(request), body)`. `on_read_cache_hit` runs for each
     hit (the ad detail counts the view there)."""
 
     read_cache_kind: ClassVar[str]
     read_cache_namespaces: ClassVar[tuple[str, ...]] = (cache.ADS,)
     read_cache_timeout: ClassVar[int | None] = None
+
+    @classmethod
+    def read_cache_namespaces_for(cls, **kwargs: Any) -> tuple[str, ...] | None:
+        """The namespaces of this request's entry; None: not known yet, skip the cache."""
+        return cls.read_cache_namespaces
 
     @classmethod
     def on_read_cache_hit(cls, request: HttpRequest, entry: cache.Entry, **kwargs: Any) -> None:
@@ -69,10 +75,13 @@ class AnonymousReadCache:
                 or not _wants_json(request)
             ):
                 return view(request, *args, **kwargs)
+            namespaces = cls.read_cache_namespaces_for(**kwargs)
+            if namespaces is None:
+                return view(request, *args, **kwargs)
             found = cache.lookup(
                 request,
                 kind=cls.read_cache_kind,
-                namespaces=cls.read_cache_namespaces,
+                namespaces=namespaces,
                 timeout=cls.read_cache_timeout,
                 throttle=anon_bucket(request),
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -23,26 +24,37 @@ def fold(text: str) -> str:
 
 
 def terms(query: str) -> list[str]:
-    words = WORD.findall(fold(query[:MAX_QUERY_LENGTH * 2]))
+    words = WORD.findall(fold(query[: MAX_QUERY_LENGTH * 2]))
     return [word[:MAX_TERM_LENGTH] for word in words][:MAX_TERMS]
+
+
+def tsquery_parts(words: list[str], *, weights: str = "") -> list[str]:
+    """['toyota', 'fielder:*'] (or with weights: ['toyota:A', 'fielder:*A'])."""
+    if not words:
+        return []
+    *whole, last = words
+    parts = [f"{word}:{weights}" if weights else word for word in whole]
+    parts.append(f"{last}:*{weights}")
+    return parts
 
 
 def tsquery_text(words: list[str], *, weights: str = "") -> str:
     """'toyota & fielder:*' (or with weights: 'toyota:A & fielder:*A')."""
-    if not words:
-        return ""
-    *whole, last = words
-    parts = [f"{word}:{weights}" if weights else word for word in whole]
-    parts.append(f"{last}:*{weights}")
-    return " & ".join(parts)
+    return " & ".join(tsquery_parts(words, weights=weights))
 
 
 def typo_text(words: list[str]) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=4096)
+def name_words(name: str) -> tuple[str, ...]:
+    """The folded words of a name (category names, ad titles: read again on every search)."""
+    return tuple(WORD.findall(fold(name)))
+
+
 def name_has_word_prefix(name: str, words: list[str]) -> bool:
     """Every typed word starts some word of the name (the last one may be unfinished).
     All the name's words count, not only the first MAX_TERMS a query keeps."""
-    name_words = WORD.findall(fold(name))
-    return all(any(word.startswith(term) for word in name_words) for term in words)
+    folded = name_words(name)
+    return all(any(word.startswith(term) for word in folded) for term in words)

@@ -395,7 +395,7 @@ CELERY_BEAT_SCHEDULE["rebuild-search-tables"] = {  # typo vocabulary + facet cou
     "schedule": 86400.0,
 }
 # PostgreSQL search: past this many matches, count/facets are estimates (count_is_estimate).
-SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=5000)
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=2000)
 REPORT_HIDE_THRESHOLD = env.int("REPORT_HIDE_THRESHOLD", default=3)
 
 # --- payments ---------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def owned_ad_or_error(request: Request, slug: str, *, relations: bool = True) ->
 
 class AdListCreateView(AnonymousReadCache, GenericAPIView):
     read_cache_kind = "ads-list"
+    read_cache_namespaces = (cache.ADS, cache.ADS_LIST)
     filter_backends = [DjangoFilterBackend]
     filterset_class = AdFilter
     pagination_class = ListingPagination
@@ -131,8 +132,27 @@ class AdListCreateView(AnonymousReadCache, GenericAPIView):
         return Response(render_ad(ad, request), status=status.HTTP_201_CREATED)
 
 
+# slug -> id of ads this process has served (a slug never changes): an anonymous detail's
+# entry depends on its ad's own generation (cache.ad_namespace), named by id, so the fast path
+# needs the id before it reads. The first request for a slug in a process reads the database.
+_AD_IDS: dict[str, UUID] = {}
+_AD_IDS_MAX = 20_000
+
+
+def _remember_ad_id(slug: str, ad_id: UUID) -> None:
+    if slug not in _AD_IDS:
+        if len(_AD_IDS) >= _AD_IDS_MAX:
+            _AD_IDS.pop(next(iter(_AD_IDS)), None)  # the oldest
+        _AD_IDS[slug] = ad_id
+
+
 class AdDetailView(AnonymousReadCache, APIView):
     read_cache_kind = "ad"
+
+    @classmethod
+    def read_cache_namespaces_for(cls, **kwargs: Any) -> tuple[str, ...] | None:
+        ad_id = _AD_IDS.get(kwargs.get("slug", ""))
+        return None if ad_id is None else (cache.ADS, cache.ad_namespace(ad_id))
 
     @classmethod
     def on_read_cache_hit(cls, request: Any, entry: cache.Entry, **kwargs: Any) -> None:
@@ -152,6 +172,7 @@ class AdDetailView(AnonymousReadCache, APIView):
     )
     def get(self, request: Request, slug: str) -> Any:
         ad = visible_ad_or_404(request, slug)
+        _remember_ad_id(ad.slug, ad.pk)
         if ad.owner_id != request.user.pk:
             self.count_view(request, ad.pk)
         body = render_json(render_ad(ad, request))

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def version():
-    return cache.get(selectors.VERSION_KEY) or 0
+    return selectors.tree_version()  # starts the counter at an epoch if Redis has none
 
 
 def test_paths_and_depths_follow_the_tree():
@@ -176,3 +176,14 @@ def test_a_category_nothing_refers_to_is_really_deleted():
 def test_price_range_is_checked():
     with pytest.raises(FieldError):
         services.create_category(actor=None, name="X", min_price=10, max_price=5)
+
+
+def test_the_version_counter_restarts_from_a_new_epoch_after_redis_loses_it():
+    """A process keeps the last tree it read with its version: a counter that restarted at a
+    number it had reached before (Redis emptied) would hand it the old tree."""
+    first = version()
+    cache.delete(selectors.VERSION_KEY)
+    make_category("Added while the counter was gone")
+
+    assert version() > first
+    assert "Added while the counter was gone" in [n["name"] for n in selectors.category_tree()]

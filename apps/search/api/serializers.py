@@ -64,9 +64,9 @@ class SearchPageOutput(serializers.Serializer):
     results = AdOutput(many=True)
     facets = FacetsOutput()
     count_is_estimate = serializers.BooleanField(
-        help_text="Additive. True when more ads match than the server counts (5,000 by "
-        "default): `count` is then that number (a lower bound), the facets cover those ads "
-        "only, and pages end there. False means every count is exact."
+        help_text="Additive. True when more ads match than the server counts "
+        "(SEARCH_COUNT_CAP, a few thousand): `count` is then that number (a lower bound), the "
+        "facets cover those ads only, and pages end there. False means every count is exact."
     )
 
 

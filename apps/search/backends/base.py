@@ -61,6 +61,10 @@ class SearchPage:
     # True when more ads matched than were counted (PostgreSQL counts at most
     # SEARCH_COUNT_CAP): `total` is then that cap and the facets cover those ads only.
     estimated: bool = False
+    # The cached trees the backend read (category Tree, location roots): rendering the page
+    # reuses them instead of reading the cache again. None: not read.
+    category_tree: Any = None
+    location_roots: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

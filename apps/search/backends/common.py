@@ -54,6 +54,7 @@ class FacetScope:
     attributes: tuple[dict[str, Any], ...] = ()
     tree: Any = None  # the category tree it was read from (read once per search)
     category_ids: list[int] | None = None  # the selected category and its descendants
+    locations: list[dict[str, Any]] | None = None  # the location tree (read once per search)
 
     @property
     def attribute_keys(self) -> list[str]:
@@ -85,13 +86,18 @@ def facet_scope(params: dict[str, str]) -> FacetScope:
         attributes=tuple(attributes),
         tree=tree,
         category_ids=category_ids,
+        locations=location_selectors.location_tree(),
     )
 
 
-def location_facet(counts: dict[int, int], selected: str | None) -> list[dict[str, Any]]:
+def location_facet(
+    counts: dict[int, int], selected: str | None, roots: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Counts by an ad's own location id -> the selected location's children (or the
-    top-level locations), each with its whole subtree's count; largest first."""
-    roots = location_selectors.location_tree()
+    top-level locations), each with its whole subtree's count; largest first. `roots`: the
+    location tree if already read."""
+    if roots is None:
+        roots = location_selectors.location_tree()
     level = roots
     if selected:
         stack = list(roots)
@@ -161,6 +167,6 @@ def assemble_facets(
     facets.condition.sort(key=lambda item: (-item["count"], item["value"]))
     facets.price_range = price_buckets(buckets)
     if scope is not None:
-        facets.location = location_facet(locations or {}, scope.location)
+        facets.location = location_facet(locations or {}, scope.location, scope.locations)
         facets.attributes = attribute_facet(attributes or {}, scope)
     return facets

@@ -192,7 +192,13 @@ class ElasticsearchSearchBackend:
             hits = self._deep_page(query, filters, category_ids, total=total)
         else:
             hits = builders.parse_hits(response)
-        return SearchPage(ids=[UUID(hit["_id"]) for hit in hits], total=total, facets=facets)
+        return SearchPage(
+            ids=[UUID(hit["_id"]) for hit in hits],
+            total=total,
+            facets=facets,
+            category_tree=scope.tree,
+            location_roots=scope.locations,
+        )
 
     def _deep_page(
         self, query: SearchQuery, filters: builders.Filters, category_ids: list[int], *, total: int
