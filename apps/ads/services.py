@@ -24,7 +24,7 @@ from apps.categories import attribute_schema
 from apps.categories import services as category_services
 from apps.categories.models import Category
 from apps.common import dispatch
-from apps.common.audit import record_action
+from apps.common.audit import record_action, record_actions
 from apps.common.errors import Conflict, FieldError
 from apps.common.images import sanitize_image
 from apps.search import services as search_services
@@ -33,8 +33,18 @@ from apps.users.models import User
 logger = logging.getLogger(__name__)
 RESERVED_SLUGS = {"search", "favorites", "my-ads", "saved-searches"}
 REMODERATED_FIELDS = {"title", "description", "price", "category"}
-EDITABLE_FIELDS = ("title", "description", "category", "location", "price", "currency",
-                   "negotiable", "condition", "attributes", "show_phone")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "location",
+    "price",
+    "currency",
+    "negotiable",
+    "condition",
+    "attributes",
+    "show_phone",
+)
 SLUG_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -53,22 +63,56 @@ def new_slug(title: str) -> str:
 
 
 def check_category(category: Category) -> None:
-    if category.children.exists():
+    # `has_live_children`: annotated by the input serializer's queryset (the same query as
+    # `children.exists()`, made while reading the category), so posting reads it only once.
+    has_children = getattr(category, "has_live_children", None)
+    if has_children is None:
+        has_children = category.children.exists()
+    if has_children:
         raise FieldError("category", "Choose a category without subcategories.", "invalid_choice")
 
 
 @transaction.atomic
 def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
+    """A new ad, a draft or submitted (pending, its moderation queued on commit).
+
+    Submitting is the lifecycle's draft -> pending move by the owner, made in the INSERT
+    itself: the same row, audit entries ("ads.created", then "ads.status.pending") and task
+    as creating a draft and then calling change_ad_status(), in one write instead of a draft
+    INSERT, a locked re-read and an UPDATE (each write of ads_ad also runs the search
+    triggers, the generated search vector and every index)."""
     category: Category = fields["category"]
     check_category(category)
     fields["attributes"] = attribute_schema.validate_ad_attributes(
         category, fields.get("attributes") or {}
     )
-    ad = Ad(owner=owner, slug=new_slug(fields["title"]), status=AdStatus.DRAFT, **fields)
-    ad.save()
-    record_action(ad, "ads.created", actor=owner)
-    if not draft:
-        ad = change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.OWNER, by=owner)
+    status = AdStatus.DRAFT if draft else AdStatus.PENDING
+    if not draft and not lifecycle.is_allowed(AdStatus.DRAFT, status, Actor.OWNER):
+        raise InvalidTransition()
+    ad = Ad(owner=owner, slug=new_slug(fields["title"]), status=status, **fields)
+    ad.save(force_insert=True)
+    entries: list[tuple[str, dict[str, Any] | None]] = [("ads.created", None)]
+    if draft:
+        record_actions(ad, entries, actor=owner)
+        return ad
+    # What change_ad_status(DRAFT -> PENDING) records and queues; nothing was live, so no
+    # counts move (a pending ad is not live).
+    entries.append(
+        (
+            f"ads.status.{status.value}",
+            {
+                "from": AdStatus.DRAFT.value,
+                "actor": Actor.OWNER.value,
+                "note": "",
+                "reason": None,
+            },
+        )
+    )
+    record_actions(ad, entries, actor=owner)
+    search_services.schedule_sync(ad_ids=[ad.pk])
+    from apps.ads import tasks
+
+    dispatch.enqueue(tasks.moderate_ad, ad.pk)
     return ad
 
 
@@ -78,8 +122,10 @@ def update_ad(*, ad: Ad, by: User, changes: dict[str, Any]) -> Ad:
     changes goes back through moderation."""
     ad = Ad.objects.select_for_update().get(pk=ad.pk)
     edits = {
-        field: value for field, value in changes.items()
-        if field in EDITABLE_FIELDS and getattr(ad, field if field != "category" else "category_id")
+        field: value
+        for field, value in changes.items()
+        if field in EDITABLE_FIELDS
+        and getattr(ad, field if field != "category" else "category_id")
         != (value.pk if field == "category" else value)
     }
     if "category" in edits:
@@ -97,8 +143,7 @@ def update_ad(*, ad: Ad, by: User, changes: dict[str, Any]) -> Ad:
         return ad
     if ad.status == AdStatus.ACTIVE and REMODERATED_FIELDS & edits.keys():
         # Leave the live state first, so the counts move off the old category.
-        change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.SYSTEM, by=by,
-                         note="edited")
+        change_ad_status(ad_id=ad.pk, to=AdStatus.PENDING, actor=Actor.SYSTEM, by=by, note="edited")
         ad.refresh_from_db()
     old_price = ad.price
     for field, value in edits.items():
@@ -181,14 +226,31 @@ def change_ad_status(
         ad.moderation_reason = None
     if to in (AdStatus.SOLD, AdStatus.EXPIRED, AdStatus.HIDDEN, AdStatus.DRAFT):
         end_promotion(ad)
-    ad.save(update_fields=["status", "moderation_reason", "published_at", "expires_at",
-                           "expiry_warned_at", "promotion_tier", "promotion_until",
-                           "updated_at"])
+    ad.save(
+        update_fields=[
+            "status",
+            "moderation_reason",
+            "published_at",
+            "expires_at",
+            "expiry_warned_at",
+            "promotion_tier",
+            "promotion_until",
+            "updated_at",
+        ]
+    )
     adjust_live_counts(ad, was_live=was_live, now_live=is_live(ad.status, ad.deleted_at))
     search_services.schedule_sync(ad_ids=[ad.pk])
-    record_action(ad, f"ads.status.{to.value}", actor=by,
-                  data={"from": current.value, "actor": actor.value, "note": note,
-                        "reason": reason.value if reason else None})
+    record_action(
+        ad,
+        f"ads.status.{to.value}",
+        actor=by,
+        data={
+            "from": current.value,
+            "actor": actor.value,
+            "note": note,
+            "reason": reason.value if reason else None,
+        },
+    )
     if to == AdStatus.PENDING and moderate:
         from apps.ads import tasks
 
@@ -230,9 +292,17 @@ def approve_after_checks(*, ad_id: UUID) -> Ad | None:
     from apps.moderation import checks
 
     # A suspended owner's ad waits (the stuck-ads sweep checks it once they are unsuspended).
-    ad = Ad.objects.filter(pk=ad_id, status=AdStatus.PENDING, deleted_at__isnull=True,
-                           moderation_reason__isnull=True, owner__is_suspended=False,
-                           ).select_related("category").first()
+    ad = (
+        Ad.objects.filter(
+            pk=ad_id,
+            status=AdStatus.PENDING,
+            deleted_at__isnull=True,
+            moderation_reason__isnull=True,
+            owner__is_suspended=False,
+        )
+        .select_related("category")
+        .first()
+    )
     if ad is None:
         return None
     try:
@@ -250,15 +320,17 @@ def approve_after_checks(*, ad_id: UUID) -> Ad | None:
             locked.save(update_fields=["moderation_reason", "updated_at"])
             record_action(locked, "ads.moderation.held", data={"reason": reason})
             return locked
-        return change_ad_status(ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.SYSTEM,
-                                note="automatic checks passed")
+        return change_ad_status(
+            ad_id=ad.pk, to=AdStatus.ACTIVE, actor=Actor.SYSTEM, note="automatic checks passed"
+        )
 
 
 def expire_due_ads(*, now: Any = None, limit: int = 500) -> int:
     now = now or timezone.now()
     due = list(
         Ad.objects.filter(status=AdStatus.ACTIVE, deleted_at__isnull=True, expires_at__lte=now)
-        .order_by("expires_at").values_list("pk", flat=True)[:limit]
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for ad_id in due:
         try:
@@ -278,16 +350,23 @@ def warn_expiring_ads(*, now: Any = None, limit: int = 500) -> int:
     with transaction.atomic():
         ads = list(
             Ad.objects.select_for_update(skip_locked=True)
-            .filter(status=AdStatus.ACTIVE, deleted_at__isnull=True, expiry_warned_at__isnull=True,
-                    expires_at__lte=soon, expires_at__gt=now)
+            .filter(
+                status=AdStatus.ACTIVE,
+                deleted_at__isnull=True,
+                expiry_warned_at__isnull=True,
+                expires_at__lte=soon,
+                expires_at__gt=now,
+            )
             .select_related("owner")[:limit]
         )
         for ad in ads:
             notifications.queue_email(
                 to=ad.owner.email,
                 subject=f"Your ad \u201c{ad.title}\u201d expires soon",
-                body=(f"Your ad \u201c{ad.title}\u201d expires on {ad.expires_at:%Y-%m-%d}. "
-                      "Renew it from My ads to keep it online."),
+                body=(
+                    f"Your ad \u201c{ad.title}\u201d expires on {ad.expires_at:%Y-%m-%d}. "
+                    "Renew it from My ads to keep it online."
+                ),
             )
             ad.expiry_warned_at = now
             ad.save(update_fields=["expiry_warned_at"])
@@ -302,14 +381,18 @@ def warn_expiring_ads(*, now: Any = None, limit: int = 500) -> int:
 def add_image(*, ad: Ad, upload: UploadedFile, by: User) -> AdImage:
     ad = Ad.objects.select_for_update().get(pk=ad.pk)
     if ad.images.count() >= settings.MAX_IMAGES_PER_AD:
-        raise FieldError("image", f"An ad may have at most {settings.MAX_IMAGES_PER_AD} images.",
-                         "too_many_images")
+        raise FieldError(
+            "image",
+            f"An ad may have at most {settings.MAX_IMAGES_PER_AD} images.",
+            "too_many_images",
+        )
     clean = sanitize_image(upload, attr="image")
     from apps.moderation import photos
 
     last = ad.images.aggregate(last=Max("order"))["last"]
-    image = AdImage(ad=ad, order=0 if last is None else last + 1,
-                    phash=photos.perceptual_hash(clean.content))
+    image = AdImage(
+        ad=ad, order=0 if last is None else last + 1, phash=photos.perceptual_hash(clean.content)
+    )
     image.file.save(clean.content.name, clean.content, save=False)
     image.save()
     record_action(ad, "ads.image.added", actor=by, data={"image": image.pk})
@@ -400,15 +483,18 @@ def notify_price_drop(*, ad_id: UUID, old_price: str) -> int:
         return 0
     emails = list(
         Favorite.objects.filter(ad=ad, user__is_active=True, user__is_suspended=False)
-        .exclude(user_id=ad.owner_id).values_list("user__email", flat=True)
+        .exclude(user_id=ad.owner_id)
+        .values_list("user__email", flat=True)
     )
     with transaction.atomic():
         for email in emails:
             notifications.queue_email(
                 to=email,
                 subject=f"Price drop: {ad.title}",
-                body=(f"\u201c{ad.title}\u201d, in your favourites, now costs KES "
-                      f"{ad.price:,.2f} (was KES {Decimal(old_price):,.2f}).\n/api/ads/{ad.slug}/"),
+                body=(
+                    f"\u201c{ad.title}\u201d, in your favourites, now costs KES "
+                    f"{ad.price:,.2f} (was KES {Decimal(old_price):,.2f}).\n/api/ads/{ad.slug}/"
+                ),
             )
     return len(emails)
 
@@ -445,8 +531,9 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def bump_daily_stats(*, ad_id: UUID, day: date | None = None, not_owner: Any = None,
-                     **increments: int) -> None:
+def bump_daily_stats(
+    *, ad_id: UUID, day: date | None = None, not_owner: Any = None, **increments: int
+) -> None:
     """Add `increments` (views, phone_reveals, favorites, messages) to the ad's row for the
     UTC day (today by default) in one upsert; with `not_owner`, only if that user does not
     own the ad. Views come in batches from views_counter.flush_view_counts instead."""

@@ -22,3 +22,26 @@ def record_action(
         actor_id=actor_id,
         data=data or {},
     )
+
+
+def record_actions(
+    target: models.Model,
+    entries: list[tuple[str, dict[str, Any] | None]],
+    *,
+    actor: Any = None,
+) -> list[AuditEntry]:
+    """Several entries on one target in one INSERT, in the given order (ids ascending)."""
+    actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
+    target_type, target_id = target._meta.label_lower, str(target.pk)
+    return AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                actor_id=actor_id,
+                data=data or {},
+            )
+            for action, data in entries
+        ]
+    )

@@ -9,6 +9,7 @@ know yet (written this instant) is read in one query for the whole page.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin
 from uuid import UUID
@@ -17,6 +18,7 @@ from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from apps.ads.models import Ad, PromotionTier
 from apps.categories import selectors as category_selectors
@@ -35,8 +37,26 @@ _MONEY = serializers.DecimalField(max_digits=14, decimal_places=2)
 Brief = dict[str, Any]
 
 
+def _fast_datetimes() -> bool:
+    """DRF's DateTimeField, for an aware datetime, converts it to the current time zone and
+    formats it with DATETIME_FORMAT: with UTC and a strftime format that is one C call."""
+    from django.conf import settings
+
+    fmt = api_settings.DATETIME_FORMAT
+    return settings.USE_TZ and settings.TIME_ZONE == "UTC" and fmt not in (None, "iso-8601")
+
+
+_FAST_DATETIMES = _fast_datetimes()
+_DATETIME_FORMAT = str(api_settings.DATETIME_FORMAT)
+
+
 def dt(value: Any) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+    """What DRF's DateTimeField writes, ~10x cheaper (a page renders ~120 datetimes)."""
+    if value is None:
+        return None
+    if _FAST_DATETIMES and value.tzinfo is not None:  # no code activates another time zone
+        return str(value.astimezone(UTC).strftime(_DATETIME_FORMAT))
+    return _DATETIME.to_representation(value)
 
 
 def media_url(file: Any, request: Any) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -18,8 +19,11 @@ from apps.users.api.serializers import (
     PublicProfileOutput,
 )
 
-TIER_NAMES = {PromotionTier.BOOST: "boost", PromotionTier.FEATURED: "featured",
-              PromotionTier.VIP: "vip"}
+TIER_NAMES = {
+    PromotionTier.BOOST: "boost",
+    PromotionTier.FEATURED: "featured",
+    PromotionTier.VIP: "vip",
+}
 
 
 class CategoryBriefOutput(serializers.Serializer):
@@ -76,8 +80,10 @@ class AdOutput(serializers.Serializer):
             return None
         if ad.promotion_until <= timezone.now():
             return None
-        return {"tier": TIER_NAMES[PromotionTier(ad.promotion_tier)],
-                "until": serializers.DateTimeField().to_representation(ad.promotion_until)}
+        return {
+            "tier": TIER_NAMES[PromotionTier(ad.promotion_tier)],
+            "until": serializers.DateTimeField().to_representation(ad.promotion_until),
+        }
 
     def get_moderation_reason(self, ad: Ad) -> str | None:
         request = self.context.get("request")
@@ -97,18 +103,26 @@ class AdInput(serializers.Serializer):
     """Writable fields, nothing else (status changes go through their own field on PATCH)."""
 
     title = serializers.CharField(min_length=5, max_length=120)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False,
-                                        default="")
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    description = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, default=""
+    )
+    # Read with whether it has (live) subcategories: services.check_category needs no query.
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.annotate(
+            has_live_children=Exists(Category.objects.filter(parent=OuterRef("pk")))
+        )
+    )
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
     price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.ChoiceField(choices=["KES"], required=False, default="KES")
     negotiable = serializers.BooleanField(required=False, default=False)
-    condition = serializers.ChoiceField(choices=Condition.choices, required=False,
-                                        allow_null=True, default=None)
+    condition = serializers.ChoiceField(
+        choices=Condition.choices, required=False, allow_null=True, default=None
+    )
     attributes = serializers.DictField(required=False, default=dict)
     show_phone = serializers.BooleanField(
-        required=False, default=True,
+        required=False,
+        default=True,
         help_text="Contact preference (addition to API.md): false keeps the phone hidden.",
     )
 
@@ -144,7 +158,10 @@ STATS_MAX_DAYS = 90
 
 class AdStatsQuery(serializers.Serializer):
     days = serializers.IntegerField(
-        min_value=1, max_value=STATS_MAX_DAYS, default=30, required=False,
+        min_value=1,
+        max_value=STATS_MAX_DAYS,
+        default=30,
+        required=False,
         help_text="How many UTC days to show, today included (1-90, default 30).",
     )
 
@@ -163,7 +180,8 @@ class AdStatsDayOutput(serializers.Serializer):
     favorites = serializers.IntegerField()
     messages = serializers.IntegerField()
     promoted = serializers.ChoiceField(
-        choices=Tier.choices, allow_null=True,
+        choices=Tier.choices,
+        allow_null=True,
         help_text="The highest tier promoting the ad during any part of the day, else null.",
     )
 

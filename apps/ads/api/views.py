@@ -128,8 +128,12 @@ class AdListCreateView(AnonymousReadCache, GenericAPIView):
         payload = s.AdCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         ad = services.create_ad(owner=me(request), **payload.validated_data)
-        ad = selectors.get_visible_ad(slug=ad.slug, viewer=request.user) or ad
-        return Response(render_ad(ad, request), status=status.HTTP_201_CREATED)
+        # Rendered from the object just written (no re-read): its owner, category and
+        # location are loaded, and a new ad has no photos and nobody's favourite yet. Its
+        # status is the one it was created with (moderation runs after the commit).
+        ad._prefetched_objects_cache = {"images": AdImage.objects.none()}  # type: ignore[attr-defined]
+        body = render.render([ad], request=request, favorited=set())[0]
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 # slug -> id of ads this process has served (a slug never changes): an anonymous detail's
