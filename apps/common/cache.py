@@ -34,6 +34,7 @@ Redis unavailable: reads and bumps fail open to "no cache" (logged) like the res
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import re
@@ -60,10 +61,12 @@ ADS_LIST = "ads-list"
 
 
 PER_AD_GENERATION_TTL = 3600
+GZIP_MIN_LENGTH = 1024  # deploy/nginx.conf gzip_min_length
 
 
 def ad_namespace(ad_id: object) -> str:
     return f"ad:{ad_id}"
+
 
 # table -> namespaces whose cached responses show its rows
 WATCHED: dict[str, tuple[str, ...]] = {
@@ -239,6 +242,7 @@ class Entry:
     etag: str
     extra: str  # view-specific (the ad detail keeps the ad's id, to count the view)
     body: bytes
+    gzipped: bytes | None = None  # the body gzip-compressed once, for clients that take it
 
 
 @dataclass(frozen=True)
@@ -258,15 +262,20 @@ def _gen_value(raw: Any) -> str:
 
 
 def _parse_entry(raw: Any, generation: str) -> Entry | None:
-    """`<generation>\n<etag>\n<extra>\n<body>`; None unless stored under `generation`."""
+    """`<generation>\n<etag>\n<extra>\n<body length>\n<body><gzipped body>`; None unless
+    stored under `generation`."""
     if not isinstance(raw, bytes):
         return None
     stored, _, rest = raw.partition(b"\n")
     if stored.decode() != generation:
         return None
     etag, _, rest = rest.partition(b"\n")
-    extra, _, body = rest.partition(b"\n")
-    return Entry(etag=etag.decode(), extra=extra.decode(), body=body)
+    extra, _, rest = rest.partition(b"\n")
+    length, _, rest = rest.partition(b"\n")
+    size = int(length)
+    return Entry(
+        etag=etag.decode(), extra=extra.decode(), body=rest[:size], gzipped=rest[size:] or None
+    )
 
 
 def lookup(
@@ -315,7 +324,10 @@ def remember(found: Lookup, body: bytes, *, extra: str = "") -> str:
     from apps.common.etag import etag_of
 
     etag = etag_of(body)
-    value = f"{found.generation}\n{etag}\n{extra}\n".encode() + body
+    # Compressed once here rather than by nginx on every hit (a 20-ad page is ~36 KB of JSON,
+    # ~6 KB gzipped); below nginx's gzip_min_length it is not worth it.
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_LENGTH else b""
+    value = f"{found.generation}\n{etag}\n{extra}\n{len(body)}\n".encode() + body + gzipped
     try:
         get_redis().set(found.key, value, ex=found.timeout or ttl())
     except Exception:

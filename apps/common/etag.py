@@ -52,7 +52,8 @@ def json_response(
     response["ETag"] = etag
     # Clients may keep the body but must revalidate; what a signed-in user sees is theirs only.
     response["Cache-Control"] = "private, no-cache" if private else "public, no-cache"
-    patch_vary_headers(response, ("Authorization",))
+    # Accept-Encoding: cached bodies may go out gzip-compressed (apps.common.read_cache_views).
+    patch_vary_headers(response, ("Authorization", "Accept-Encoding"))
     return response
 
 

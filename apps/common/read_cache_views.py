@@ -30,6 +30,35 @@ def _wants_json(request: HttpRequest) -> bool:
     return not accept or "json" in accept or "*/*" in accept
 
 
+def accepts_gzip(request: HttpRequest) -> bool:
+    """Whether Accept-Encoding takes gzip (or *) with a q above 0 (RFC 9110 section 12.5.3)."""
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() not in {"gzip", "*"}:
+            continue
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() != "q":
+            return True
+        try:
+            return float(value) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def cached_response(request: HttpRequest, entry: cache.Entry) -> HttpResponse:
+    """The stored body, gzip-compressed as stored when the client takes gzip (nginx passes an
+    encoded response through as is). As Django's GZipMiddleware does, the compressed
+    representation carries the ETag made weak; If-None-Match compares weakly, so either one
+    revalidates to 304."""
+    if entry.gzipped is not None and accepts_gzip(request):
+        response = json_response(request, entry.gzipped, etag="W/" + entry.etag)
+        if response.status_code == 200:
+            response["Content-Encoding"] = "gzip"
+        return response
+    return json_response(request, entry.body, etag=entry.etag)
+
+
 def _allow_header(view_class: type) -> str:
     """What DRF puts in `Allow`: the handlers the view has, HEAD with GET, OPTIONS always."""
     methods = [
@@ -92,7 +121,7 @@ class AnonymousReadCache:
                 request.read_cache = found  # type: ignore[attr-defined]
                 return view(request, *args, **kwargs)
             cls.on_read_cache_hit(request, found.entry, **kwargs)
-            response = json_response(request, found.entry.body, etag=found.entry.etag)
+            response = cached_response(request, found.entry)
             response["Allow"] = allow
             return response
 

@@ -210,3 +210,34 @@ def test_the_view_flush_shows_new_counts_on_the_counted_ad_only(
     assert api.get(detail_url(ad.slug)).json()["views_count"] == 2
     with django_assert_num_queries(0):
         assert api.get(detail_url(other.slug)).json()["views_count"] == 1
+
+
+def test_a_hit_goes_out_gzipped_to_clients_that_take_it(api, ad, seller, catalog):
+    import gzip
+
+    for n in range(3):  # a page well over nginx's gzip_min_length (1 KB)
+        make_ad(owner=seller, category=catalog.phones, title=f"Infinix Hot {n} sealed")
+    plain = api.get(ADS)
+    assert len(plain.content) > 2048
+    zipped = api.get(ADS, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+
+    assert zipped.status_code == 200
+    assert zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    assert zipped["ETag"] == "W/" + plain["ETag"]
+    assert "Accept-Encoding" in zipped["Vary"] and "Accept-Encoding" in plain["Vary"]
+    for etag in (plain["ETag"], zipped["ETag"]):
+        assert api.get(ADS, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    refused = api.get(ADS, HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert "Content-Encoding" not in refused
+    assert refused.content == plain.content
+
+
+def test_small_bodies_are_not_compressed(api, catalog):
+    url = f"{ADS}?category={catalog.cars.slug}"  # no ads there: a short page
+    assert api.get(url).status_code == 200
+    served = api.get(url, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert served.status_code == 200
+    assert "Content-Encoding" not in served
+    assert served.json()["results"] == []
