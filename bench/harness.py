@@ -254,8 +254,12 @@ class Stack:
         self.procs = [(n, p) for n, p in self.procs if p.poll() is None]
 
     def django(self, *args: str) -> Any:
+        return self.run_json(ROOT / "bench" / "harness_django.py", *args, "--out", str(self.dir))
+
+    def run_json(self, script: Path, *args: str) -> Any:
+        """Run a Django-side script with this stack's environment; its last stdout line is JSON."""
         result = subprocess.run(
-            [PY, str(ROOT / "bench" / "harness_django.py"), *args, "--out", str(self.dir)],
+            [PY, str(script), *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -263,7 +267,7 @@ class Stack:
             check=False,
         )
         if result.returncode:
-            raise SystemExit(f"harness_django {args[0]} failed:\n{result.stderr[-4000:]}")
+            raise SystemExit(f"{script.name} {args[0]} failed:\n{result.stderr[-4000:]}")
         return json.loads(result.stdout.strip().splitlines()[-1])
 
 

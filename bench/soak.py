@@ -117,17 +117,7 @@ def ws_targets_for(stack: harness.Stack, count: int) -> list[dict[str, Any]]:
         {"conversation": r.split("\t")[1].split("/")[3], "sender": jwt_user(r.split("\t")[2])}
         for r in chosen
     ]
-    result = subprocess.run(
-        [harness.PY, str(Path(__file__)), "recipients", json.dumps(query)],
-        cwd=ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        raise SystemExit(f"soak recipients failed:\n{result.stderr[-3000:]}")
-    recipients = json.loads(result.stdout.strip().splitlines()[-1])
+    recipients = stack.run_json(Path(__file__), "recipients", json.dumps(query))
     return [
         {"tag": f"ws{i}", "line": row, **recipient}
         for i, (row, recipient) in enumerate(zip(chosen, recipients, strict=True))
