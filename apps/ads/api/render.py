@@ -1,14 +1,16 @@
 """Ads as JSON without the ORM or DRF's per-field machinery per row.
 
 `AdOutput` (serializers.py) stays the documented shape (OpenAPI); this module writes the same
-dicts (tests/query_budgets/test_ads.py compares the two) from rows read with the owner joined
-and the photos prefetched. Category and location briefs come from the cached trees (no join:
-the listing's SQL at 1M ads went from 1.5 to 0.2 ms without them); a node the cache does not
-know yet (written this instant) is read in one query for the whole page.
+dicts (apps/ads/tests/test_read_cache.py and tests/query_budgets/test_render.py compare the
+two) from rows read with the owner joined and the photos as a column (else prefetched).
+Category and location briefs come from the cached trees (no join: the listing's SQL at 1M ads
+went from 1.5 to 0.2 ms without them); a node the cache does not know yet (written this
+instant) is read in one query for the whole page.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin
@@ -20,7 +22,8 @@ from django.utils.encoding import filepath_to_uri
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from apps.ads.models import Ad, PromotionTier
+from apps.ads.models import Ad, AdImage, PromotionTier
+from apps.ads.selectors import PHOTO_ROWS
 from apps.categories import selectors as category_selectors
 from apps.categories.models import Category
 from apps.locations import selectors as location_selectors
@@ -66,6 +69,10 @@ def media_url(file: Any, request: Any) -> str | None:
     return request.build_absolute_uri(url) if request is not None else url
 
 
+# Characters filepath_to_uri() leaves as they are.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+
+
 class MediaUrls:
     """media_url() for the files of one response, the same strings, cheaper: for files on a
     FileSystemStorage (its url() left as is) the absolute prefix of MEDIA_URL is built once
@@ -96,16 +103,25 @@ class MediaUrls:
         return self.prefixes[key]
 
     def __call__(self, file: Any) -> str | None:
-        if not file or self.request is None:
-            return media_url(file, self.request)
-        prefix = self.prefix(file.storage)
-        if prefix is None:
-            return media_url(file, self.request)
-        quoted = filepath_to_uri(file.name).lstrip("/")
-        segments = quoted.split("/")
-        if "" in segments or "." in segments or ".." in segments:
-            return media_url(file, self.request)
-        return prefix + quoted
+        if not file:
+            return None
+        return self.named(file.storage, file.name)
+
+    def named(self, storage: Any, name: str | None) -> str | None:
+        """The URL of the file `name` on `storage` (what its FieldFile's url gives), without
+        the FieldFile: for names read as values (the photos' column)."""
+        if not name:
+            return None
+        if self.request is None:
+            return str(storage.url(name))
+        prefix = self.prefix(storage)
+        if prefix is not None:
+            # A name of URI-safe characters only (as stored names are) is its own quoting.
+            quoted = (name if _PLAIN_NAME(name) else filepath_to_uri(name)).lstrip("/")
+            segments = quoted.split("/")
+            if "" not in segments and "." not in segments and ".." not in segments:
+                return prefix + quoted
+        return str(self.request.build_absolute_uri(storage.url(name)))
 
 
 def brief(node: Any) -> Brief:
@@ -175,6 +191,44 @@ def promotion(ad: Ad, now: Any) -> dict[str, Any] | None:
     return {"tier": TIER_NAMES[PromotionTier(ad.promotion_tier)], "until": dt(ad.promotion_until)}
 
 
+_MISSING = object()
+_FILE_FIELD = AdImage._meta.get_field("file")
+_THUMBNAIL_FIELD = AdImage._meta.get_field("thumbnail")
+
+
+def images(ad: Ad, urls: MediaUrls) -> list[dict[str, Any]]:
+    """ImageOutput of each photo: from the photos' column (selectors.PHOTO_ROWS) when the ad
+    was read with it, else from its AdImage instances (prefetched)."""
+    rows = ad.__dict__.get(PHOTO_ROWS, _MISSING)
+    if rows is _MISSING:
+        return [
+            {
+                "id": image.pk,
+                "url": urls(image.file),
+                "thumbnail_url": urls(image.thumbnail),
+                "width": image.width,
+                "height": image.height,
+                "order": image.order,
+            }
+            for image in ad.images.all()
+        ]
+    if not rows:
+        return []
+    files = _FILE_FIELD.storage  # type: ignore[attr-defined]
+    thumbnails = _THUMBNAIL_FIELD.storage  # type: ignore[attr-defined]
+    return [
+        {
+            "id": pk,
+            "url": urls.named(files, file),
+            "thumbnail_url": urls.named(thumbnails, thumbnail),
+            "width": width,
+            "height": height,
+            "order": order,
+        }
+        for pk, file, thumbnail, width, height, order in rows
+    ]
+
+
 def render(
     ads: list[Ad],
     *,
@@ -183,8 +237,9 @@ def render(
     category_tree: Any = None,
     location_roots: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """AdOutput for each ad; owners (joined) and images (prefetched) must be loaded. A caller
-    that has read the cached category tree or location tree passes them (no second read)."""
+    """AdOutput for each ad; owners (joined) and photos (a column, else prefetched) must be
+    loaded. A caller that has read the cached category tree or location tree passes them (no
+    second read)."""
     if not ads:
         return []
     user = getattr(request, "user", None)
@@ -234,17 +289,7 @@ def render(
                 "attributes": ad.attributes,
                 "show_phone": ad.show_phone,
                 "status": ad.status,
-                "images": [
-                    {
-                        "id": image.pk,
-                        "url": urls(image.file),
-                        "thumbnail_url": urls(image.thumbnail),
-                        "width": image.width,
-                        "height": image.height,
-                        "order": image.order,
-                    }
-                    for image in ad.images.all()
-                ],
+                "images": images(ad, urls),
                 "owner": owner,
                 "views_count": ad.views_count,
                 "favorites_count": ad.favorites_count,

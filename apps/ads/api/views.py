@@ -41,7 +41,8 @@ def me(request: Request) -> User:
 
 
 def render_ads(ads: list[Ad], request: Request) -> list[dict[str, Any]]:
-    """AdOutput of each ad (owner joined, photos prefetched: `selectors.with_relations`)."""
+    """AdOutput of each ad (owner joined, photos a column: `selectors.for_render`, or
+    prefetched: `selectors.with_relations`)."""
     favorited = selectors.favorited_ids(user=request.user, ad_ids=[ad.pk for ad in ads])
     return render.render(ads, request=request, favorited=favorited)
 
@@ -112,7 +113,7 @@ class AdListCreateView(AnonymousReadCache, GenericAPIView):
         )
         paginator = cast(ListingPagination, self.paginator)
         ads = paginator.paginate(
-            queryset.select_related("owner"),
+            selectors.with_photos(queryset.select_related("owner")),
             request,
             count=count,
             exact=exact,
@@ -150,8 +151,32 @@ def _remember_ad_id(slug: str, ad_id: UUID) -> None:
         _AD_IDS[slug] = ad_id
 
 
+# Where the views count's digits start in a rendered ad: the last `"views_count":` of the body
+# is the ad's own, as every field after it has fixed keys (user-chosen `attributes` keys come
+# before it, and quotes inside strings are escaped).
+_VIEWS_COUNT_KEY = b'"views_count":'
+
+
+def _views_count_at(body: bytes) -> int | None:
+    found = body.rfind(_VIEWS_COUNT_KEY)
+    return None if found < 0 else found + len(_VIEWS_COUNT_KEY)
+
+
 class AdDetailView(AnonymousReadCache, APIView):
+    """An anonymous detail entry depends on ADS and the ad's own generation, not on its views:
+    the view counter's flush publishes each counted ad's total (`views_counter.total_key`),
+    read in the same Redis round trip as the entry, and a hit whose body carries an older count
+    is served (and stored back) with the new one patched in. So an entry lives its whole
+    timeout while its ad is viewed."""
+
     read_cache_kind = "ad"
+    # 300 s: rebuilt when something it shows changes (generations), else every 5 minutes. It
+    # must stay below cache.PER_AD_GENERATION_KEEP (< PER_AD_GENERATION_TTL): the per-ad
+    # generation key has to outlive every entry stored under its number, or a counter that
+    # expired and restarted at 0 could reach that number again while a stale entry is still
+    # there. It must also stay below views_counter.TOTAL_TTL (an entry never outlives the
+    # published totals of the flushes after its render). Both checked by the tests.
+    read_cache_timeout = 300
 
     @classmethod
     def read_cache_namespaces_for(cls, **kwargs: Any) -> tuple[str, ...] | None:
@@ -159,8 +184,36 @@ class AdDetailView(AnonymousReadCache, APIView):
         return None if ad_id is None else (cache.ADS, cache.ad_namespace(ad_id))
 
     @classmethod
-    def on_read_cache_hit(cls, request: Any, entry: cache.Entry, **kwargs: Any) -> None:
-        views_counter.record_view(ad_id=UUID(entry.extra), viewer=f"ip:{client_ip(request)}")
+    def read_cache_also_for(cls, **kwargs: Any) -> tuple[str, ...]:
+        ad_id = _AD_IDS.get(kwargs.get("slug", ""))
+        return () if ad_id is None else (views_counter.total_key(ad_id),)
+
+    @classmethod
+    def read_cache_on_fresh_for(cls, request: Any, **kwargs: Any) -> cache.OnFresh | None:
+        # The view is counted in the lookup's script, and only for a fresh entry: an ad hidden,
+        # sold or deleted since has moved its generation on, so its stale entry counts nothing
+        # (the request goes on to the view, which answers it as it does any miss).
+        ad_id = _AD_IDS.get(kwargs.get("slug", ""))
+        if ad_id is None:
+            return None
+        return views_counter.record_step(ad_id=ad_id, viewer=f"ip:{client_ip(request)}")
+
+    @classmethod
+    def on_read_cache_hit(
+        cls, request: Any, found: cache.Lookup, entry: cache.Entry, **kwargs: Any
+    ) -> cache.Entry:
+        """The entry, with the published views total patched in when it is larger than the
+        count the body carries (counts only grow: a smaller total is an older flush's, see
+        views_counter.publish_totals)."""
+        total = found.also[0] if found.also else None
+        _, _, at = entry.extra.partition(" ")
+        if total is None or not at:
+            return entry
+        start = int(at)
+        end = entry.body.index(b",", start)  # `favorites_count` follows
+        if int(total) <= int(entry.body[start:end]):
+            return entry
+        return cache.replace(found, entry, entry.body[:start] + total + entry.body[end:])
 
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsAuthenticated()]
@@ -169,9 +222,11 @@ class AdDetailView(AnonymousReadCache, APIView):
         responses={200: s.AdOutput},
         description=(
             "Counts one view per viewer (user, else IP) per UTC day. The "
-            "anonymous representation is cached and invalidated by any "
-            "change it shows (`views_count` may lag up to 5 s); `ETag` "
-            "with 304 on a matching `If-None-Match`."
+            "anonymous representation is cached for up to 300 s and "
+            "invalidated at once by any change it shows but `views_count`, "
+            "which is refreshed from the view counter's flush (it may lag up "
+            "to 5 s); `ETag` (it changes with the count) with 304 on a "
+            "matching `If-None-Match`."
         ),
     )
     def get(self, request: Request, slug: str) -> Any:
@@ -181,7 +236,11 @@ class AdDetailView(AnonymousReadCache, APIView):
             self.count_view(request, ad.pk)
         body = render_json(render_ad(ad, request))
         found = cache.lookup_made_for(request)
-        etag = cache.remember(found, body, extra=str(ad.pk)) if found is not None else None
+        etag = None
+        if found is not None:
+            at = _views_count_at(body)
+            extra = str(ad.pk) if at is None else f"{ad.pk} {at}"
+            etag = cache.remember(found, body, extra=extra)
         return json_response(request, body, etag=etag, private=request.user.is_authenticated)
 
     @staticmethod

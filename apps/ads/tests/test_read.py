@@ -446,9 +446,9 @@ def crowded(make_user, catalog, places):
 # Observed once and pinned; a page costs the same whatever its size. The category and location
 # trees (filters; category/location briefs) come from the cache, warmed by a first request.
 # Signed in: + the user (token), the blocks either way, the caller's favourites among the page.
-LIST_QUERIES = {"anonymous": 3, "signed_in": 6}  # count, ads (joined), images
-DETAIL_QUERIES = {"anonymous": 2, "signed_in": 5, "owner": 4}  # ad (joined), images
-MY_ADS_QUERIES = 5  # user, count, ads, images, favourites
+LIST_QUERIES = {"anonymous": 2, "signed_in": 5}  # count, ads (joined, photos a column)
+DETAIL_QUERIES = {"anonymous": 1, "signed_in": 4, "owner": 3}  # ad (joined, photos a column)
+MY_ADS_QUERIES = 4  # user, count, ads (photos a column), favourites
 FAVORITES_QUERIES = 6  # user, blocks, count, favourites with their ads, images, favourited
 
 
