@@ -18,8 +18,12 @@ the generation before they query).
 Ignored on purpose: columns no cached response shows (`last_login`, `password`,
 `phone_reveals_count`, `expiry_warned_at`...) and the INSERT of an ad that is not active (a
 posted ad is pending until moderation's UPDATE publishes it). `views_count` arrives in batches
-from the view counter's flush (every 3 s), which bumps the listing pages and the details of
-the ads it counted.
+from the view counter's flush (every 3 s), which bumps the listing pages (they live 2 s) but
+retires no ad detail: it publishes each counted ad's new total in Redis instead, read with the
+detail entry (`lookup(..., also=...)`), and a hit whose body carries an older count is served
+with the new one patched in (`replace`; apps.ads.api.views.AdDetailView). A detail entry thus
+lives its full timeout (300 s) while its ad is viewed, and is rebuilt only when something else
+it shows changes.
 
 Granularity: a statement that writes one ad by id (`save()`, `.filter(pk=...).update()`)
 bumps the listing pages (ADS_LIST) and that ad's own namespace only, so one ad's edit leaves
@@ -27,8 +31,9 @@ the cached details of the others alone; broader writes bump ADS, which every ent
 
 Only anonymous representations are cached (no `is_favorited`, no `moderation_reason`, no
 block filtering): signed-in callers are served from the database (with an ETag). Anonymous
-hits are answered before DRF runs, in one Redis round trip with the anonymous throttle
-(apps.common.read_cache_views).
+hits are answered before DRF runs, in one Redis round trip (one Lua script: the anonymous
+throttle's step, the generations, the entry, the keys read along with it, and a step run only
+when the entry is fresh, such as counting an ad's view; apps.common.read_cache_views).
 Redis unavailable: reads and bumps fail open to "no cache" (logged) like the rest of the cache.
 """
 
@@ -47,6 +52,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+from redis.exceptions import NoScriptError
 
 from apps.common.redis import cache_key, get_redis
 
@@ -60,7 +66,14 @@ ADS, CATEGORIES, LOCATIONS = "ads", "categories", "locations"
 ADS_LIST = "ads-list"
 
 
+# How long a per-ad generation key outlives its last bump, and a floor its remaining life is
+# topped up to by each lookup (`_LOOKUP_SCRIPT`): an entry stored under a per-ad generation
+# must expire before that key can, else a counter restarting at 0 could come back to the
+# entry's number with the entry still there. So every entry's timeout (the ad detail's is
+# 300 s) must stay below PER_AD_GENERATION_KEEP (the lookup that precedes a store has just
+# made sure the key lives at least that long), itself below PER_AD_GENERATION_TTL.
 PER_AD_GENERATION_TTL = 3600
+PER_AD_GENERATION_KEEP = 1800
 GZIP_MIN_LENGTH = 1024  # deploy/nginx.conf gzip_min_length
 
 
@@ -79,7 +92,8 @@ WATCHED: dict[str, tuple[str, ...]] = {
 }
 # UPDATEs that only set these columns leave every cached response as it was.
 IGNORED_COLUMNS: dict[str, frozenset[str]] = {
-    # views_count: the view counter's flush bumps the ads it counted itself (ad_namespace).
+    # views_count: the view counter's flush bumps the listing pages itself and publishes the
+    # new totals, patched into cached details on their next hit (no detail is retired).
     "ads_ad": frozenset({"phone_reveals_count", "expiry_warned_at", "views_count"}),
     "users_user": frozenset(
         {"last_login", "password", "email", "phone", "is_staff", "is_superuser", "is_active"}
@@ -240,21 +254,37 @@ class Entry:
     """A cached body with what was computed when it was stored."""
 
     etag: str
-    extra: str  # view-specific (the ad detail keeps the ad's id, to count the view)
+    extra: str  # view-specific (the ad detail keeps the ad's id and where its views count is)
     body: bytes
     gzipped: bytes | None = None  # the body gzip-compressed once, for clients that take it
 
 
 @dataclass(frozen=True)
+class OnFresh:
+    """A Lua step the lookup runs in Redis, in its own script, only when the entry is fresh
+    (stored under the current generations) and the throttle let the request through: the ad
+    detail records the view there. `script` is a chunk reading its own KEYS and ARGV."""
+
+    script: str
+    keys: tuple[str, ...]
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Lookup:
     """One read of the cache: where the body lives, the generation it must carry to be fresh,
-    and the fresh entry if there is one. A miss stores the body it builds with `remember`."""
+    and the fresh entry if there is one. A miss stores the body it builds with `remember`.
+    `also`: the values of the keys read along with the entry (None where absent)."""
 
     key: str
     generation: str
     entry: Entry | None
     timeout: int | None = None
     throttle_wait: float = 0.0
+    also: tuple[bytes | None, ...] = ()
+    # On a miss looked up with `claim_ms`: False when another request is building this entry
+    # (read_cache_views waits for it instead of building the same body again).
+    claimed: bool = True
 
 
 def _gen_value(raw: Any) -> str:
@@ -278,6 +308,89 @@ def _parse_entry(raw: Any, generation: str) -> Entry | None:
     )
 
 
+# KEYS: [throttle key], generation keys, entry key, keys read along, the fresh step's keys,
+# [the build claim's key].
+# ARGV: counts of generation keys, keys read along and fresh-step keys; throttle on (1/0), its
+# interval and period (ms); the per-ad generation floor and TTL; the build claim's life in ms
+# (0: no claim); then the fresh step's ARGV.
+# Returns {wait} when the throttle refuses, else {0, generations..., fresh entry or nil,
+# also..., [1 = this miss builds the entry / 0 = another request is building it]}.
+_LOOKUP_SCRIPT = """
+local gcra = function(KEYS, ARGV)
+%(gcra)s
+end
+local on_fresh = function(KEYS, ARGV)
+%(on_fresh)s
+end
+local n_gens, n_also, n_fresh = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local k = 1
+if ARGV[4] == '1' then
+  local wait = tonumber(gcra({KEYS[1]}, {ARGV[5], ARGV[6]}))
+  if wait >= 1 then return {wait} end
+  k = 2
+end
+local keep, ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
+local out, parts = {0}, {}
+for i = k, k + n_gens - 1 do
+  local value = redis.call('GET', KEYS[i])
+  out[#out + 1] = value
+  parts[#parts + 1] = value or '0'
+  -- Only per-ad generations have a TTL (-1: none, -2: no key): kept above the floor.
+  local left = redis.call('TTL', KEYS[i])
+  if left >= 0 and left < keep then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+local generation = table.concat(parts, '.')
+local head = generation .. '\\n'
+local entry = redis.call('GET', KEYS[k + n_gens])
+local fresh = entry and string.sub(entry, 1, #head) == head
+out[#out + 1] = fresh and entry or false
+local first = k + n_gens + 1
+for i = first, first + n_also - 1 do out[#out + 1] = redis.call('GET', KEYS[i]) end
+-- A miss claims the build of this generation's entry (its claim key is the last key) unless
+-- another request holds that claim: 1 = build it, 0 = someone else is building it, 2 = the
+-- build stored nothing (an error answer): build it without waiting.
+local claim_ms = tonumber(ARGV[9])
+if not fresh and claim_ms > 0 then
+  local claim = KEYS[#KEYS]
+  local held = redis.call('GET', claim)
+  if held == generation then
+    out[#out + 1] = 0
+  elseif held == generation .. '!' then
+    out[#out + 1] = 2
+  else
+    redis.call('SET', claim, generation, 'PX', claim_ms)
+    out[#out + 1] = 1
+  end
+end
+if fresh and n_fresh > 0 then
+  local fresh_keys, fresh_args = {}, {}
+  for i = first + n_also, first + n_also + n_fresh - 1 do fresh_keys[#fresh_keys + 1] = KEYS[i] end
+  for i = 10, #ARGV do fresh_args[#fresh_args + 1] = ARGV[i] end
+  on_fresh(fresh_keys, fresh_args)
+end
+return out
+"""
+_scripts: dict[str, tuple[str, str]] = {}
+
+
+def _lookup_script(on_fresh: str) -> tuple[str, str]:
+    """(text, sha1) of the lookup script with this fresh step (a few distinct ones at most)."""
+    if on_fresh not in _scripts:
+        from apps.common.throttles import GCRA_SCRIPT
+
+        text = _LOOKUP_SCRIPT % {"gcra": GCRA_SCRIPT, "on_fresh": on_fresh or "return 0"}
+        _scripts[on_fresh] = (text, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest())
+    return _scripts[on_fresh]
+
+
+def _run_script(client: Any, text: str, sha: str, keys: list[str], args: list[Any]) -> Any:
+    """EVALSHA, and EVAL the first time a Redis server meets the script: one round trip."""
+    try:
+        return client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        return client.eval(text, len(keys), *keys, *args)
+
+
 def lookup(
     request: Any,
     *,
@@ -285,54 +398,134 @@ def lookup(
     namespaces: tuple[str, ...],
     timeout: int | None = None,
     throttle: tuple[str, float, float] | None = None,
+    also: tuple[str, ...] = (),
+    on_fresh: OnFresh | None = None,
+    claim_ms: int = 0,
 ) -> Lookup | None:
-    """The namespaces' generations and the entry for this request in one Redis round trip
-    (with the anonymous throttle's GCRA step in the same pipeline when `throttle` is given:
-    its wait comes back in `throttle_wait`). None when the cache is off or Redis is away."""
+    """The namespaces' generations, the entry for this request and the values of the `also`
+    keys in one Redis round trip (one script), with the anonymous throttle's GCRA step first
+    when `throttle` is given (its wait comes back in `throttle_wait`, and then nothing else is
+    read) and `on_fresh` run last when the entry is fresh. With `claim_ms`, a miss claims the
+    entry's build for that long unless another request holds the claim for the same generation
+    (`Lookup.claimed`). None when the cache is off or Redis is away."""
     if not enabled():
         return None
-    key = cache_key(
-        "rc", kind, hashlib.blake2b(request_identity(request).encode(), digest_size=12).hexdigest()
-    )
+    digest = hashlib.blake2b(request_identity(request).encode(), digest_size=12).hexdigest()
+    key = cache_key("rc", kind, digest)
+    text, sha = _lookup_script(on_fresh.script if on_fresh is not None else "")
+    fresh_keys, fresh_args = (on_fresh.keys, on_fresh.args) if on_fresh is not None else ((), ())
+    keys = [
+        *([throttle[0]] if throttle is not None else []),
+        *(_gen_key(name) for name in namespaces),
+        key,
+        *also,
+        *fresh_keys,
+        *([_claim_key(key)] if claim_ms else []),
+    ]
+    args = [
+        len(namespaces),
+        len(also),
+        len(fresh_keys),
+        1 if throttle is not None else 0,
+        throttle[1] if throttle is not None else 0,
+        throttle[2] if throttle is not None else 0,
+        PER_AD_GENERATION_KEEP,
+        PER_AD_GENERATION_TTL,
+        claim_ms,
+        *fresh_args,
+    ]
     try:
-        pipe = get_redis().pipeline(transaction=False)
-        if throttle is not None:
-            from apps.common.throttles import GCRA_SCRIPT
-
-            pipe.eval(GCRA_SCRIPT, 1, throttle[0], throttle[1], throttle[2])
-        pipe.mget([*(_gen_key(name) for name in namespaces), key])
-        results = pipe.execute()
+        results = _run_script(get_redis(), text, sha, keys, args)
     except Exception:
         _log_unavailable()
         return None
-    wait = float(results[0]) / 1000 if throttle is not None else 0.0
-    *gens, raw = results[-1]
+    wait, *rest = results
+    if wait:
+        return Lookup(
+            key=key, generation="", entry=None, timeout=timeout, throttle_wait=wait / 1000
+        )
+    gens, raw = rest[: len(namespaces)], rest[len(namespaces)]
+    values = rest[len(namespaces) + 1 : len(namespaces) + 1 + len(also)]
+    claimed = rest[len(namespaces) + 1 + len(also) :]
     generation = ".".join(_gen_value(value) for value in gens)
     return Lookup(
         key=key,
         generation=generation,
         entry=_parse_entry(raw, generation),
         timeout=timeout,
-        throttle_wait=wait,
+        also=tuple(values),
+        claimed=not claimed or bool(claimed[0]),
     )
 
 
-def remember(found: Lookup, body: bytes, *, extra: str = "") -> str:
-    """Store a body built on a miss under the generation read before building it (a write
-    that committed meanwhile has moved the generation on, so this entry is never served).
-    Returns the body's ETag."""
+def _claim_key(entry_key: str) -> str:
+    """Where the build of an entry is claimed (beside the entries, not among them)."""
+    return entry_key.replace(":rc:", ":rc-claim:", 1)
+
+
+def build_failed(found: Lookup) -> None:
+    """The miss that claimed `found`'s build answered without storing a body (a 404, a 400):
+    the requests waiting for it build their own answers at once."""
+    if not found.claimed:
+        return
+    try:
+        get_redis().set(_claim_key(found.key), found.generation + "!", px=1000)
+    except Exception:
+        _log_unavailable()
+
+
+def _stored(generation: str, body: bytes, extra: str) -> tuple[str, bytes]:
+    """(ETag, stored value) of a body: see `_parse_entry`."""
     from apps.common.etag import etag_of
 
     etag = etag_of(body)
     # Compressed once here rather than by nginx on every hit (a 20-ad page is ~36 KB of JSON,
     # ~6 KB gzipped); below nginx's gzip_min_length it is not worth it.
     gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_LENGTH else b""
-    value = f"{found.generation}\n{etag}\n{extra}\n{len(body)}\n".encode() + body + gzipped
+    return etag, f"{generation}\n{etag}\n{extra}\n{len(body)}\n".encode() + body + gzipped
+
+
+def remember(found: Lookup, body: bytes, *, extra: str = "") -> str:
+    """Store a body built on a miss under the generation read before building it (a write
+    that committed meanwhile has moved the generation on, so this entry is never served).
+    Returns the body's ETag."""
+    etag, value = _stored(found.generation, body, extra)
     try:
         get_redis().set(found.key, value, ex=found.timeout or ttl())
     except Exception:
         _log_unavailable()
     return etag
+
+
+# Replace the entry only if it is still the one that was read (same generation and ETag), so a
+# patch never overwrites a newer patch or an entry rebuilt meanwhile; keep its expiry.
+_REPLACE_SCRIPT = """
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, #ARGV[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+"""
+_REPLACE_SHA = hashlib.sha1(_REPLACE_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+
+
+def replace(found: Lookup, entry: Entry, body: bytes) -> Entry:
+    """The fresh `entry` of `found` with another body (the ad detail patching in a newer views
+    count): new ETag and gzip copy, stored in place of the entry for the next hits, with the
+    entry's expiry kept. Returns the new entry, served even if Redis is away."""
+    _, value = _stored(found.generation, body, entry.extra)
+    try:
+        _run_script(
+            get_redis(),
+            _REPLACE_SCRIPT,
+            _REPLACE_SHA,
+            [found.key],
+            [f"{found.generation}\n{entry.etag}\n", value],
+        )
+    except Exception:
+        _log_unavailable()
+    return _parse_entry(value, found.generation) or entry
 
 
 _last_outage_log = 0.0

@@ -1,7 +1,9 @@
 """The anonymous fast path of the read cache: cached GETs answered before DRF runs.
 
-A cache hit for an anonymous caller costs one Redis round trip (the anonymous throttle's GCRA
-step, the namespaces' generations and the entry, pipelined) and no DRF request wrapping,
+A cache hit for an anonymous caller costs one Redis round trip (one script: the anonymous
+throttle's GCRA step, the namespaces' generations and the entry, the keys the view reads along
+with it, and the view's step for a fresh entry, such as counting an ad's view; see
+`cache.lookup`) and no DRF request wrapping,
 authentication, negotiation or throttle objects: about what the framework floor of `make bench`
 costs. Everything else (signed-in callers, other methods, an `Accept` that is not JSON, a
 refused throttle step, a miss) goes to the DRF view as before; a miss carries the lookup on the
@@ -15,7 +17,9 @@ matching `If-None-Match`, `Cache-Control`, `Vary` and `Allow`; the middleware ar
 
 from __future__ import annotations
 
-from functools import wraps
+import time
+from collections.abc import Callable
+from functools import partial, wraps
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
@@ -69,14 +73,44 @@ def _allow_header(view_class: type) -> str:
     return ", ".join(methods)
 
 
+# Coalescing misses: when an entry is missing (expired, or retired by a write), the first
+# request for it builds it and the others that arrive meanwhile wait for that body instead of
+# each building the same page (16 connections on one listing page otherwise render it 16 times
+# at once, on 2 cores). A waiter gives up after BUILD_WAIT_S and builds it itself, so a builder
+# that fails or is slow costs its waiters that long at most; the claim lapses after
+# BUILD_CLAIM_MS.
+BUILD_CLAIM_MS = 1000
+BUILD_WAIT_S = 0.25
+_WAIT_STEPS_S = (0.002, 0.004, 0.008, 0.016)
+
+
+def wait_for_build(look: Callable[..., cache.Lookup | None]) -> cache.Lookup | None:
+    """The lookup that found the entry another request was building; None when it did not
+    come within BUILD_WAIT_S (or Redis went away). A lookup that can claim the build (the
+    builder's claim lapsed) returns at once: this request builds it."""
+    deadline = time.monotonic() + BUILD_WAIT_S
+    step = 0
+    while time.monotonic() < deadline:
+        time.sleep(_WAIT_STEPS_S[min(step, len(_WAIT_STEPS_S) - 1)])
+        step += 1
+        found = look(throttle=None)
+        if found is None:
+            return None
+        if found.entry is not None or found.claimed:
+            return found
+    return None
+
+
 class AnonymousReadCache:
     """Mixin for an APIView whose anonymous GET bodies are kept in the read cache.
 
     The view names its entries (`read_cache_kind`), the namespaces whose generations they
     depend on (`read_cache_namespaces`, or per request `read_cache_namespaces_for`) and their
     lifetime; its `get` builds the body on a miss and stores it with
-    `cache.remember(cache.lookup_made_for(request), body)`. `on_read_cache_hit` runs for each
-    hit (the ad detail counts the view there)."""
+    `cache.remember(cache.lookup_made_for(request), body)`. For each hit, `on_read_cache_hit`
+    gives the entry to serve; the keys of `read_cache_also_for` are read with the entry and
+    `read_cache_on_fresh_for` runs in Redis when it is fresh (the ad detail reads its views
+    total there, counts the view, and patches a newer count into the body)."""
 
     read_cache_kind: ClassVar[str]
     read_cache_namespaces: ClassVar[tuple[str, ...]] = (cache.ADS,)
@@ -88,8 +122,21 @@ class AnonymousReadCache:
         return cls.read_cache_namespaces
 
     @classmethod
-    def on_read_cache_hit(cls, request: HttpRequest, entry: cache.Entry, **kwargs: Any) -> None:
+    def read_cache_also_for(cls, **kwargs: Any) -> tuple[str, ...]:
+        """Redis keys whose values the lookup brings back with the entry (`Lookup.also`)."""
+        return ()
+
+    @classmethod
+    def read_cache_on_fresh_for(cls, request: HttpRequest, **kwargs: Any) -> cache.OnFresh | None:
+        """A step the lookup runs in Redis when the entry is fresh and the throttle allows."""
         return None
+
+    @classmethod
+    def on_read_cache_hit(
+        cls, request: HttpRequest, found: cache.Lookup, entry: cache.Entry, **kwargs: Any
+    ) -> cache.Entry:
+        """The entry to serve for this hit (`entry`, the fresh one of `found`, by default)."""
+        return entry
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
@@ -107,21 +154,30 @@ class AnonymousReadCache:
             namespaces = cls.read_cache_namespaces_for(**kwargs)
             if namespaces is None:
                 return view(request, *args, **kwargs)
-            found = cache.lookup(
+            look = partial(
+                cache.lookup,
                 request,
                 kind=cls.read_cache_kind,
                 namespaces=namespaces,
                 timeout=cls.read_cache_timeout,
-                throttle=anon_bucket(request),
+                also=cls.read_cache_also_for(**kwargs),
+                on_fresh=cls.read_cache_on_fresh_for(request, **kwargs),
+                claim_ms=BUILD_CLAIM_MS,
             )
+            found = look(throttle=anon_bucket(request))
             if found is None or found.throttle_wait > 0:
                 return view(request, *args, **kwargs)  # DRF answers 429 / works without cache
             setattr(request, ANON_STEP_TAKEN, True)
+            if found.entry is None and not found.claimed:
+                found = wait_for_build(look) or found
             if found.entry is None:
                 request.read_cache = found  # type: ignore[attr-defined]
-                return view(request, *args, **kwargs)
-            cls.on_read_cache_hit(request, found.entry, **kwargs)
-            response = cached_response(request, found.entry)
+                response = view(request, *args, **kwargs)
+                if response.status_code not in (200, 304):
+                    cache.build_failed(found)
+                return response
+            entry = cls.on_read_cache_hit(request, found, found.entry, **kwargs)
+            response = cached_response(request, entry)
             response["Allow"] = allow
             return response
 
