@@ -21,9 +21,14 @@ TRANSACTION_CONTROL = re.compile(
     r"^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK\s+TO\s+SAVEPOINT|BEGIN|COMMIT|ROLLBACK)\b",
     re.IGNORECASE,
 )
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# A data-modifying WITH counts too (posting writes the ad, its audit and outbox rows in one).
+WRITE = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE)\b"
+    r'|^\s*WITH\b.*\b(INSERT\s+INTO|UPDATE\s+"?\w+"?\s+SET|DELETE\s+FROM)\b',
+    re.IGNORECASE | re.DOTALL,
+)
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-INSERT = re.compile(r"^\s*INSERT\b", re.IGNORECASE)
+INSERT = re.compile(r"^\s*INSERT\b|^\s*WITH\b.*\bINSERT\s+INTO\b", re.IGNORECASE | re.DOTALL)
 UUID_LITERAL = re.compile(
     r"'([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})'"
 )

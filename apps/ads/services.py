@@ -7,12 +7,12 @@ import secrets
 import string
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -23,10 +23,11 @@ from apps.ads.status import Actor
 from apps.categories import attribute_schema
 from apps.categories import services as category_services
 from apps.categories.models import Category
-from apps.common import dispatch
-from apps.common.audit import record_action, record_actions
+from apps.common import dispatch, outbox
+from apps.common.audit import audit_entries, record_action
 from apps.common.errors import Conflict, FieldError
 from apps.common.images import sanitize_image
+from apps.common.models import AuditEntry, OutboxTask
 from apps.search import services as search_services
 from apps.users.models import User
 
@@ -72,7 +73,6 @@ def check_category(category: Category) -> None:
         raise FieldError("category", "Choose a category without subcategories.", "invalid_choice")
 
 
-@transaction.atomic
 def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
     """A new ad, a draft or submitted (pending, its moderation queued on commit).
 
@@ -80,7 +80,11 @@ def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
     itself: the same row, audit entries ("ads.created", then "ads.status.pending") and task
     as creating a draft and then calling change_ad_status(), in one write instead of a draft
     INSERT, a locked re-read and an UPDATE (each write of ads_ad also runs the search
-    triggers, the generated search vector and every index)."""
+    triggers, the generated search vector and every index).
+
+    The ad, its audit entries and its outbox rows are written by one statement (see
+    `insert_together`): atomic on its own, so no transaction of its own either (inside a
+    caller's transaction it is part of that one, and the tasks go on its commit)."""
     category: Category = fields["category"]
     check_category(category)
     fields["attributes"] = attribute_schema.validate_ad_attributes(
@@ -90,30 +94,99 @@ def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
     if not draft and not lifecycle.is_allowed(AdStatus.DRAFT, status, Actor.OWNER):
         raise InvalidTransition()
     ad = Ad(owner=owner, slug=new_slug(fields["title"]), status=status, **fields)
-    ad.save(force_insert=True)
     entries: list[tuple[str, dict[str, Any] | None]] = [("ads.created", None)]
-    if draft:
-        record_actions(ad, entries, actor=owner)
-        return ad
-    # What change_ad_status(DRAFT -> PENDING) records and queues; nothing was live, so no
-    # counts move (a pending ad is not live).
-    entries.append(
-        (
-            f"ads.status.{status.value}",
-            {
-                "from": AdStatus.DRAFT.value,
-                "actor": Actor.OWNER.value,
-                "note": "",
-                "reason": None,
-            },
+    tasks: list[OutboxTask] = []
+    if not draft:
+        # What change_ad_status(DRAFT -> PENDING) records and queues; nothing was live, so no
+        # counts move (a pending ad is not live).
+        entries.append(
+            (
+                f"ads.status.{status.value}",
+                {
+                    "from": AdStatus.DRAFT.value,
+                    "actor": Actor.OWNER.value,
+                    "note": "",
+                    "reason": None,
+                },
+            )
         )
-    )
-    record_actions(ad, entries, actor=owner)
-    search_services.schedule_sync(ad_ids=[ad.pk])
-    from apps.ads import tasks
+        from apps.ads import tasks as ad_tasks
+        from apps.search.backends.base import get_search_backend
 
-    dispatch.enqueue(tasks.moderate_ad, ad.pk)
+        if get_search_backend().needs_sync:  # search_services.schedule_sync(ad_ids=[ad.pk])
+            from apps.search import tasks as search_tasks
+
+            tasks.append(outbox.build(search_tasks.sync_ads, (str(ad.pk),)))
+        tasks.append(outbox.build(ad_tasks.moderate_ad, (str(ad.pk),)))
+    audit = audit_entries(ad, entries, actor=owner)
+    if not insert_together(ad, audit, tasks):
+        with transaction.atomic():  # a value only the ORM can write (an expression)
+            ad.save(force_insert=True)
+            AuditEntry.objects.bulk_create(audit)
+            for row in tasks:
+                row.save(force_insert=True)
+            outbox.track(tasks)
     return ad
+
+
+# Columns Django writes on INSERT, per model: every concrete field but generated ones and an
+# auto-incremented id (the database numbers it).
+_INSERT_FIELDS: dict[type[models.Model], list[models.Field[Any, Any]]] = {}
+
+
+def _insert_values(objs: list[Any]) -> tuple[str, list[Any]] | None:
+    """`INSERT INTO table (cols) VALUES (%s, ...), ...` of unsaved instances of one model, one
+    row each in the given order, with the parameters Django's save() would send (defaults,
+    auto_now_add stamps set on the instances); None when one of them is an expression (only
+    the ORM compiles those)."""
+    meta = objs[0]._meta
+    fields = _INSERT_FIELDS.get(type(objs[0]))
+    if fields is None:
+        fields = [
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ]
+        _INSERT_FIELDS[type(objs[0])] = fields
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    if any(hasattr(value, "resolve_expression") for value in params):
+        return None
+    quote = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    # Table and column names from the model's meta; the values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))}"
+    )
+    return sql, params
+
+
+def insert_together(ad: Ad, audit: list[AuditEntry], tasks: list[OutboxTask]) -> bool:
+    """The new ad, its audit entries and its outbox rows in ONE statement (data-modifying
+    CTEs: all of it is written or none), the rows' ids read back; the outbox rows then go
+    to the broker after the commit (`outbox.track`). False, with nothing written, when a value
+    needs the ORM (the caller then saves through it).
+
+    Each model's rows are one multi-row INSERT, numbered in the order given (as bulk_create's
+    are): the CTEs themselves run in no set order."""
+    groups: list[list[Any]] = [[ad], audit, tasks]
+    parts = [_insert_values(group) for group in groups if group]
+    if any(part is None for part in parts):
+        return False
+    inserts = cast(list[tuple[str, list[Any]]], parts)
+    *first, last = inserts
+    with_clause = ", ".join(f'"w{i}" AS ({sql})' for i, (sql, _params) in enumerate(first))
+    returning = ' RETURNING "id"' if tasks else ""
+    sql = f"WITH {with_clause} {last[0]}{returning}" if first else last[0] + returning
+    params = [value for _sql, values in inserts for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()] if tasks else []
+    for obj in (ad, *audit, *tasks):
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    for task_row, row_id in zip(tasks, ids, strict=True):
+        task_row.pk = row_id
+    outbox.track(tasks)
+    return True
 
 
 @transaction.atomic

@@ -270,7 +270,10 @@ def effective_attribute_definitions(category: Category) -> list[dict[str, Any]]:
         if category.pk not in tree.nodes:
             return list(category.attributes or [])
         return tree.effective_definitions(category.pk)
-    rows = dict(Category.objects.filter(pk__in=lineage).values_list("pk", "attributes"))
+    # Read with the category itself when the ads' input serializer loaded it (AdCreateInput).
+    rows = getattr(category, "lineage_attributes", None)
+    if rows is None:
+        rows = dict(Category.objects.filter(pk__in=lineage).values_list("pk", "attributes"))
     return [{name: definition.get(name) for name in ATTRIBUTE_FIELDS}
             for node_id in lineage for definition in rows.get(node_id) or []]
 

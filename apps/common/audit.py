@@ -24,6 +24,28 @@ def record_action(
     )
 
 
+def audit_entries(
+    target: models.Model,
+    entries: list[tuple[str, dict[str, Any] | None]],
+    *,
+    actor: Any = None,
+) -> list[AuditEntry]:
+    """Unsaved entries on one target, in the given order (for a writer that inserts them in a
+    statement of its own, as apps.ads.services.create_ad does)."""
+    actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
+    target_type, target_id = target._meta.label_lower, str(target.pk)
+    return [
+        AuditEntry(
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            actor_id=actor_id,
+            data=data or {},
+        )
+        for action, data in entries
+    ]
+
+
 def record_actions(
     target: models.Model,
     entries: list[tuple[str, dict[str, Any] | None]],
@@ -31,17 +53,4 @@ def record_actions(
     actor: Any = None,
 ) -> list[AuditEntry]:
     """Several entries on one target in one INSERT, in the given order (ids ascending)."""
-    actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
-    target_type, target_id = target._meta.label_lower, str(target.pk)
-    return AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                actor_id=actor_id,
-                data=data or {},
-            )
-            for action, data in entries
-        ]
-    )
+    return AuditEntry.objects.bulk_create(audit_entries(target, entries, actor=actor))

@@ -33,20 +33,41 @@ RELAY_GRACE = timedelta(seconds=10)  # leave fresh rows to their own on-commit f
 KEEP_DONE = timedelta(days=7)
 
 
-def add(task: Any, args: tuple[str, ...], countdown: int = 0) -> OutboxTask:
-    """A pending row for `task(*args)` in the current transaction; published on commit."""
+def build(task: Any, args: tuple[str, ...], countdown: int = 0) -> OutboxTask:
+    """An unsaved row for `task(*args)`: for a writer that inserts it in a statement of its
+    own (apps.ads.services.create_ad), then hands it to `track`."""
     headers: dict[str, str] = {}
     request_id = get_request_id()
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
-    row = OutboxTask.objects.create(
+    return OutboxTask(
         task=task.name,
         args=list(args),
         headers=headers,
         due_at=timezone.now() + timedelta(seconds=countdown),
     )
+
+
+def add(task: Any, args: tuple[str, ...], countdown: int = 0) -> OutboxTask:
+    """A pending row for `task(*args)` in the current transaction; published on commit."""
+    row = build(task, args, countdown)
+    row.save(force_insert=True)
     _publish_on_commit(row)
     return row
+
+
+def track(rows: list[OutboxTask]) -> None:
+    """Rows just inserted: published on commit, as `add`'s (at once, together, when the
+    statement that wrote them ran in autocommit mode and so is committed already)."""
+    if rows and not transaction.get_connection().in_atomic_block:
+
+        def publish_outbox_rows() -> None:
+            publish_many(rows)
+
+        transaction.on_commit(publish_outbox_rows, robust=True)  # runs now, errors logged
+        return
+    for row in rows:
+        _publish_on_commit(row)
 
 
 def _publish_on_commit(row: OutboxTask) -> None:
@@ -123,8 +144,17 @@ def publish_many(rows: list[OutboxTask]) -> int:
             break
         sent.append(row.pk)
     if sent:
-        OutboxTask.objects.filter(pk__in=sent, sent_at__isnull=True).update(sent_at=timezone.now())
+        # What .filter(pk__in=sent, sent_at__isnull=True).update(sent_at=now) sends, without
+        # compiling it for every request that queued a task.
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(_STAMP_SENT, [timezone.now(), sent])
     return len(sent)
+
+
+_STAMP_SENT = (
+    'UPDATE "common_outboxtask" SET "sent_at" = %s '
+    'WHERE "id" = ANY(%s::bigint[]) AND "sent_at" IS NULL'
+)
 
 
 def relay(*, grace: timedelta | None = None, batch: int = RELAY_BATCH) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -76,22 +76,78 @@ def anon_bucket(request: Request | HttpRequest) -> tuple[str, float, float] | No
     )
 
 
-def consume(scope: str, ident: str, rate: str | None) -> float:
-    """Take one request from the bucket; return 0 if allowed, else seconds to wait."""
+# The same step for every bucket a request is checked against, in one round trip: each key in
+# order (a key listed twice takes two steps, as two calls would), one wait per key (0: allowed).
+GCRA_MANY_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local waits = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local period = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local wait = new_tat - period - now
+  if wait > 0 then
+    waits[i] = wait
+  else
+    redis.call('SET', key, new_tat, 'PX', math.ceil(new_tat - now))
+    waits[i] = 0
+  end
+end
+return waits
+"""
+_SHA = {GCRA_MANY_SCRIPT: hashlib.sha1(GCRA_MANY_SCRIPT.encode()).hexdigest()}  # noqa: S324
+
+Bucket = tuple[str, float, float]  # (Redis key, interval ms, period ms)
+
+
+def _run(script: str, keys: list[str], args: list[float]) -> Any:
+    """EVALSHA (the script is not sent each time), EVAL when the server does not know it yet."""
+    redis = get_redis()
+    try:
+        return redis.evalsha(_SHA[script], len(keys), *keys, *args)
+    except NoScriptError:
+        return redis.eval(script, len(keys), *keys, *args)
+
+
+def bucket_for(scope: str, ident: str, rate: str | None) -> Bucket | None:
     parsed = parse_rate(rate)
     if parsed is None:
-        return 0.0
+        return None
     count, period = parsed
     period_ms = period * 1000
+    return cache_key("throttle", scope, ident), period_ms / count, period_ms
+
+
+def consume(scope: str, ident: str, rate: str | None) -> float:
+    """Take one request from the bucket; return 0 if allowed, else seconds to wait."""
+    bucket = bucket_for(scope, ident, rate)
+    if bucket is None:
+        return 0.0
     try:
-        redis = get_redis()
-        wait_ms = redis.eval(
-            GCRA_SCRIPT, 1, cache_key("throttle", scope, ident), period_ms / count, period_ms
-        )
+        wait_ms = get_redis().eval(GCRA_SCRIPT, 1, *bucket)
     except RedisError:
         logger.warning("throttle %s skipped: Redis unavailable", scope)
         return 0.0
     return float(wait_ms) / 1000
+
+
+def consume_many(buckets: list[Bucket]) -> list[float]:
+    """One step from each bucket, in order, in one round trip: the seconds to wait for each
+    (0 if allowed). Fails open (all 0, logged) when Redis is unavailable."""
+    if not buckets:
+        return []
+    args: list[float] = []
+    for _key, interval, period in buckets:
+        args += (interval, period)
+    try:
+        waits = _run(GCRA_MANY_SCRIPT, [bucket[0] for bucket in buckets], args)
+    except RedisError:
+        logger.warning("throttles %s skipped: Redis unavailable", ", ".join(b[0] for b in buckets))
+        return [0.0] * len(buckets)
+    return [float(wait) / 1000 for wait in waits]
 
 
 def client_ip(request: Request | HttpRequest) -> str:
@@ -100,6 +156,35 @@ def client_ip(request: Request | HttpRequest) -> str:
     if getattr(settings, "TRUST_X_REAL_IP", False) and meta.get("HTTP_X_REAL_IP"):
         return str(meta["HTTP_X_REAL_IP"])
     return str(meta.get("REMOTE_ADDR", "unknown"))
+
+
+# Set on the Django request by the first of a view's throttles to run: the waits of all the
+# view's buckets, taken in one round trip; each throttle then reads (and removes) its own.
+STEPS_TAKEN = "_throttle_steps"
+
+
+def _take(request: Request, view: Any, own: Bucket) -> float:
+    """This throttle's step. The first RedisThrottle of a view to ask takes the steps of all
+    the view's RedisThrottles at once (one Redis round trip instead of one per throttle); DRF
+    asks every throttle whatever the others answer, so each bucket still takes exactly one
+    step per request, as separate calls did."""
+    django_request = getattr(request, "_request", request)
+    steps: dict[str, list[float]] | None = getattr(django_request, STEPS_TAKEN, None)
+    if steps is None and view is not None:
+        buckets = [
+            bucket
+            for throttle in view.get_throttles()
+            if isinstance(throttle, RedisThrottle)
+            and (bucket := throttle.bucket(request, view)) is not None
+        ]
+        if own in buckets:
+            steps = {}
+            for bucket, wait in zip(buckets, consume_many(buckets), strict=True):
+                steps.setdefault(bucket[0], []).append(wait)
+            setattr(django_request, STEPS_TAKEN, steps)
+    if steps and steps.get(own[0]):
+        return steps[own[0]].pop(0)
+    return consume_many([own])[0]  # not one of the view's own throttles: a step of its own
 
 
 class RedisThrottle(BaseThrottle):
@@ -116,11 +201,16 @@ class RedisThrottle(BaseThrottle):
     def get_rate(self, view: Any) -> str | None:
         return settings.THROTTLE_RATES.get(self.scope)
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def bucket(self, request: Request, view: Any) -> Bucket | None:
+        """The bucket this request takes a step from; None when this throttle lets it by."""
         ident = self.get_ident_for(request, view)
         if ident is None:
-            return True
-        self._wait = consume(self.scope, ident, self.get_rate(view))
+            return None
+        return bucket_for(self.scope, ident, self.get_rate(view))
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        own = self.bucket(request, view)
+        self._wait = 0.0 if own is None else _take(request, view, own)
         return self._wait <= 0
 
     def wait(self) -> float | None:
@@ -132,10 +222,10 @@ class AnonThrottle(RedisThrottle):
 
     scope = "anon"
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def bucket(self, request: Request, view: Any) -> Bucket | None:
         if getattr(request._request, ANON_STEP_TAKEN, False):
-            return True
-        return super().allow_request(request, view)
+            return None
+        return super().bucket(request, view)
 
     def get_ident_for(self, request: Request, view: Any) -> str | None:
         return None if request.user.is_authenticated else client_ip(request)
@@ -153,9 +243,9 @@ class UserThrottle(RedisThrottle):
 class ScopedIPThrottle(RedisThrottle):
     """Per IP for the view's `throttle_scope` (register, login, password_reset)."""
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def bucket(self, request: Request, view: Any) -> Bucket | None:
         self.scope = getattr(view, "throttle_scope", "") or ""
-        return super().allow_request(request, view) if self.scope else True
+        return super().bucket(request, view) if self.scope else None
 
     def get_ident_for(self, request: Request, view: Any) -> str | None:
         return client_ip(request)
@@ -166,11 +256,11 @@ class ScopedUserThrottle(RedisThrottle):
 
     methods = frozenset({"POST"})
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def bucket(self, request: Request, view: Any) -> Bucket | None:
         self.scope = getattr(view, "throttle_scope", "") or ""
         if not self.scope or request.method not in self.methods:
-            return True
-        return super().allow_request(request, view)
+            return None
+        return super().bucket(request, view)
 
     def get_ident_for(self, request: Request, view: Any) -> str | None:
         return str(request.user.pk) if request.user.is_authenticated else client_ip(request)

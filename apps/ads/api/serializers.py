@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import Exists, Model, OuterRef
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -127,8 +129,98 @@ class AdInput(serializers.Serializer):
     )
 
 
+class _PrereadPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """PrimaryKeyRelatedField answering from the row its serializer read up front (see
+    AdCreateInput.to_internal_value); anything else (a value read differently) goes the
+    stock way, with the same messages."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        preread = getattr(self.parent, "_preread", {}).get(self.field_name)
+        if preread is None or preread[0] is not data:
+            return super().to_internal_value(data)
+        if preread[1] is None:
+            self.fail("does_not_exist", pk_value=data)
+        return preread[1]
+
+
+def _columns(model: type[Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+# The category (live, with whether it has live subcategories and the attribute definitions of
+# its lineage: services.check_category and the attribute check need no query of their own) and
+# the location, in one statement: what the two PrimaryKeyRelatedFields and the schema read did
+# in three. (Column names from the models' meta; the values are parameters.)
+_PREREAD_SQL = f"""
+    SELECT {_columns(Category, "c")},
+        EXISTS(SELECT 1 FROM "categories_category" u
+               WHERE u."deleted_at" IS NULL AND u."parent_id" = c."id"),
+        (SELECT jsonb_object_agg(a."id"::text, a."attributes") FROM "categories_category" a
+         WHERE a."deleted_at" IS NULL AND a."id"::text = ANY(string_to_array(c."path", '/'))),
+        {_columns(Location, "l")}
+    FROM (VALUES (1)) AS one(x)
+    LEFT JOIN "categories_category" c ON c."id" = %s AND c."deleted_at" IS NULL
+    LEFT JOIN "locations_location" l ON l."id" = %s
+"""  # noqa: S608
+
+
+def _instance(model: type[Model], values: tuple[Any, ...]) -> Any:
+    """A model instance from its concrete columns, as the ORM loads it (None: no row)."""
+    if values[0] is None:
+        return None
+    fields = model._meta.concrete_fields
+    converted = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+def _pk_or_none(model: type[Model], value: Any) -> Any:
+    """The lookup value the ORM would use for `pk=value`; None when it would refuse it (a
+    bool, a list, text that is no number...), which the stock field then reports."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return model._meta.pk.get_prep_value(value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+
+
 class AdCreateInput(AdInput):
     draft = serializers.BooleanField(required=False, default=False)
+    category = _PrereadPrimaryKeyField(queryset=AdInput._declared_fields["category"].queryset)  # type: ignore[attr-defined]
+    location = _PrereadPrimaryKeyField(queryset=Location.objects.all())
+
+    def to_internal_value(self, data: Any) -> Any:
+        self._preread = self.preread(data)
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def preread(data: Any) -> dict[str, tuple[Any, Any]]:
+        """{field: (the value sent, its row or None)} for the category and location sent as
+        pk values; one query (none when neither is)."""
+        if not hasattr(data, "get"):
+            return {}
+        sent = {"category": data.get("category"), "location": data.get("location")}
+        keys = {
+            "category": _pk_or_none(Category, sent["category"]),
+            "location": _pk_or_none(Location, sent["location"]),
+        }
+        if keys["category"] is None and keys["location"] is None:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(_PREREAD_SQL, [keys["category"], keys["location"]])
+            row = cursor.fetchone()
+        width = len(Category._meta.concrete_fields)
+        category = _instance(Category, row[:width])
+        if category is not None:
+            category.has_live_children = row[width]
+            lineage = json.loads(row[width + 1]) if row[width + 1] else {}
+            category.lineage_attributes = {int(pk): value for pk, value in lineage.items()}
+        location = _instance(Location, row[width + 2 :])
+        rows = {"category": category, "location": location}
+        return {name: (sent[name], rows[name]) for name in rows if keys[name] is not None}
 
 
 class AdUpdateInput(AdInput):
