@@ -22,17 +22,32 @@ def category_nodes(tree: Any = None) -> list[dict[str, Any]]:
     return [tree.nodes[node_id] for node_id in tree.preorder]
 
 
+# The answers of category_ids_named for the tree read last: its nodes (the same dict for as long
+# as the process's tree memo holds one version) and the ids per tuple of words.
+_named: tuple[dict[int, Any], dict[tuple[str, ...], list[int]]] | None = None
+NAMED_MEMO_SIZE = 4096
+
+
 def category_ids_named(words: list[str], tree: Any = None) -> list[int]:
-    """Categories whose name has every word (as word prefixes), with their descendants."""
+    """Categories whose name has every word (as word prefixes), with their descendants.
+    Remembered per tree version (a search reads every category name per word otherwise)."""
+    global _named
     if not words:
         return []
     if tree is None:
         tree, _ = category_selectors.load_tree()
-    matched: set[int] = set()
-    for node in tree.nodes.values():
-        if name_has_word_prefix(node["name"], words):
-            matched.update(tree.descendants(node["id"]))
-    return sorted(matched)
+    memo = _named
+    if memo is None or memo[0] is not tree.nodes or len(memo[1]) >= NAMED_MEMO_SIZE:
+        memo = _named = (tree.nodes, {})
+    key = tuple(words)
+    found = memo[1].get(key)
+    if found is None:
+        matched: set[int] = set()
+        for node in tree.nodes.values():
+            if name_has_word_prefix(node["name"], words):
+                matched.update(tree.descendants(node["id"]))
+        found = memo[1][key] = sorted(matched)
+    return list(found)
 
 
 def category_suggestions(words: list[str], *, limit: int = 3) -> list[dict[str, str]]:
@@ -110,7 +125,12 @@ def location_facet(
             stack.extend(node["children"])
 
     def subtree_count(node: dict[str, Any]) -> int:
-        return counts.get(node["id"], 0) + sum(subtree_count(c) for c in node["children"])
+        total, stack = 0, [node]
+        while stack:
+            current = stack.pop()
+            total += counts.get(current["id"], 0)
+            stack.extend(current["children"])
+        return total
 
     items = [
         {"id": node["id"], "slug": node["slug"], "name": node["name"], "count": subtree_count(node)}

@@ -5,30 +5,34 @@ in the `simple` and `english` configurations; or the query's words naming a cate
 descendants). Typos are a fallback: when the exact terms find fewer than TYPO_FALLBACK_BELOW
 ads, each word (3+ letters) gets up to 5 corrections from the vocabulary of title words
 (search_searchvocabulary: trigram index, `word %> typed`, then levenshtein within
-Elasticsearch's AUTO fuzziness), and the query runs again with `(word | fix1 | fix2)`.
+Elasticsearch's AUTO fuzziness), and the query runs again with `(word | fix1 | fix2)`. The
+lookup is part of the exact statement, gated on its count (never run when the words find
+enough ads): a typo search is two statements, a correct one one.
 
 Order: relevance bands, then promotion tier, then newest (API.md section 6): 3 = every term in
 the title, 2 = every term somewhere (or a category name), 1 = a typo match only. An explicit
 `ordering` replaces this.
 
-One statement answers a search: a MATERIALIZED CTE of at most SEARCH_COUNT_CAP + 1 matches
-serves the total, every facet and the page. Over the cap, the total is the cap (flagged as an
-estimate), the facets cover the counted matches, and the page comes from the ads table in
-index order instead (title matches by the feed index; the rest only when they run out).
+One statement answers a search (the filters' WHERE compiled once, every part composed
+around it): a MATERIALIZED CTE of at most SEARCH_COUNT_CAP + 1 matches serves the total, every
+facet and the page. Over the cap, the total is the cap (flagged as an estimate), the facets
+cover the counted matches, and the page comes from the ads table in index order instead
+(title matches by the feed index; the rest only when they run out).
 A query with no text and no filter but `category` reads its facets from the count tables
 the triggers keep (search_facetcount, search_attributecount) and its page from the feed index.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import BooleanField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import BooleanField, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
@@ -50,13 +54,15 @@ from apps.search.text import name_has_word_prefix
 # constant at plan time.
 TSQUERY = "search_tsquery(%s::text[])"
 TYPO = "lower(mkt_unaccent(ads_ad.title)) %%> %s"
+# The category filter's condition (AdFilter: `category_id__in`), as compiled.
+CATEGORY_IN = re.compile(r'"ads_ad"\."category_id" IN \(((?:%s, )*%s)\)')
+INT4_MAX = 2**31 - 1
 DEFAULT_COUNT_CAP = 2_000
 TYPO_FALLBACK_BELOW = 20  # exact matches fewer than a default page: add typo corrections
 MAX_CORRECTIONS = 5
 # Over the cap, title matches are paged by walking the feed index when at least this share of
 # the counted matches are title matches (dense enough to meet a page quickly).
 FEED_SCAN_SHARE = 0.4
-ZERO = Value(timedelta(0))
 DEFAULT_ORDER = ("-promotion_tier", "-published_at", "-id")  # AdFilter's, without `ordering`
 BUCKETS = "ARRAY[10000, 50000, 100000, 500000, 1000000]::numeric[]"
 FACETS_FROM_MATCHED = f"""
@@ -88,15 +94,30 @@ CTE_ORDERS = {
     "price": "price ASC, id ASC",
     "-price": "price DESC, id DESC",
 }
-VOCABULARY_LOOKUP = """
-SELECT q.word, v.word FROM unnest(%s::text[]) AS q(word)
-JOIN LATERAL (
-    SELECT word FROM search_searchvocabulary
-    WHERE word %%> q.word AND word <> q.word
-      AND levenshtein_less_equal(q.word, word, CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END)
-          <= CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END
-    ORDER BY ndoc DESC, word LIMIT %s) v ON true
-"""
+# Typo corrections, as part of a search's statement: up to MAX_CORRECTIONS vocabulary words per
+# typed word of 3+ letters, most common first, within Elasticsearch's AUTO fuzziness (1 edit for
+# 3-5 letters, 2 above); only when the words match fewer than TYPO_FALLBACK_BELOW ads (a
+# one-time filter: otherwise never run).
+CORRECTIONS_WHEN_FEW = """
+    UNION ALL
+    SELECT 'fix', q.word, v.word, NULL::bigint FROM unnest(%s::text[]) AS q(word)
+    JOIN LATERAL (
+        SELECT word FROM search_searchvocabulary
+        WHERE word %%> q.word AND word <> q.word
+          AND levenshtein_less_equal(q.word, word, CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END)
+              <= CASE WHEN length(q.word) > 5 THEN 2 ELSE 1 END
+        ORDER BY ndoc DESC, word LIMIT %s) v ON true
+    WHERE (SELECT n FROM total) < %s"""
+MATCHED_COLUMNS = (
+    '"ads_ad"."id", "ads_ad"."category_id", "ads_ad"."location_id", "ads_ad"."condition", '
+    '"ads_ad"."price", "ads_ad"."promotion_tier", "ads_ad"."published_at"'
+)
+FEED_COLUMNS = '"ads_ad"."id", "ads_ad"."promotion_tier", "ads_ad"."published_at"'
+FEED_ORDER = '"ads_ad"."promotion_tier" DESC, "ads_ad"."published_at" DESC, "ads_ad"."id" DESC'
+UNINDEXED_FEED_ORDER = (
+    '("ads_ad"."promotion_tier" + 0) DESC, ("ads_ad"."published_at" + interval \'0\') DESC, '
+    '"ads_ad"."id" DESC'
+)
 
 
 def count_cap() -> int:
@@ -110,19 +131,56 @@ def cte_order(ordering: str | None, *, has_text: bool) -> str:
     return relevance + "tier DESC, published_at DESC, id DESC"
 
 
-def typo_corrections(words: list[str]) -> dict[str, list[str]]:
-    """Up to MAX_CORRECTIONS vocabulary words per typed word of 3+ letters, most common
-    first, within Elasticsearch's AUTO fuzziness (1 edit for 3-5 letters, 2 above)."""
-    candidates = sorted({word for word in words if len(word) >= 3 and not word.isdigit()})
-    if not candidates:
-        return {}
-    corrections: dict[str, list[str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(VOCABULARY_LOOKUP, [candidates, MAX_CORRECTIONS])
-        for typed, word in cursor.fetchall():
-            if search_text.WORD.fullmatch(word):
-                corrections.setdefault(typed, []).append(word)
-    return corrections
+def correction_candidates(words: list[str]) -> list[str]:
+    """The words a typo lookup corrects: 3+ letters, not a number; each once."""
+    return sorted({word for word in words if len(word) >= 3 and not word.isdigit()})
+
+
+def where_clause(queryset: QuerySet[Ad]) -> tuple[str, list[Any]]:
+    """The queryset's WHERE clause over "ads_ad", compiled once, to compose statements
+    around. A filter that joins another table is kept inside an id subquery (a join the
+    query trimmed, left in its alias map unreferenced, is none). The category filter is
+    typed for the indexes: see typed_category_ids."""
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.compile(query.where)
+    except FullResultSet:  # no condition at all
+        return "TRUE", []
+    except EmptyResultSet:  # a condition nothing meets (`id IN ()`)
+        return "FALSE", []
+    joined = {alias for alias, refs in query.alias_refcount.items() if refs}
+    if joined - {Ad._meta.db_table}:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        sql = f'"ads_ad"."id" IN ({sql})'
+    return typed_category_ids(sql, list(params)) or "TRUE", list(params)
+
+
+def typed_category_ids(sql: str, params: list[Any]) -> str:
+    """The category filter (`"ads_ad"."category_id" IN (%s, ...)`) written so that the planner
+    uses ad_category_search_gin (category_id, search_vector; btree_gin, migration 0006) for one
+    category and not for several.
+
+    One id: cast to bigint. Bound client-side it is an integer literal, `category_id IN (2)`
+    is parsed as `bigint = integer`, an operator of the btree opfamily only; btree_gin's int8
+    class serves `bigint = bigint` alone. Then one index scan intersects category and text,
+    instead of a BitmapAnd of the words' GIN bitmap with the category btree, which hands over
+    every ad of the category (75k for cars on the 1M-ad bench) however few match the words.
+    Several ids (a parent category): `= ANY(integer[])`, which only the btree serves (as
+    before the index). GIN has no array search: the composite index would be scanned once
+    per id, each time reading the words' posting lists (vehicles, 8 leaves: slower)."""
+
+    def rewrite(found: re.Match[str]) -> str:
+        count = found.group(1).count("%s")
+        if count == 1:
+            return '"ads_ad"."category_id" IN (%s::bigint)'
+        first = sql.count("%s", 0, found.start())
+        ids = params[first : first + count]
+        if all(isinstance(i, int) and 0 <= i <= INT4_MAX for i in ids):
+            return '"ads_ad"."category_id" = ANY(ARRAY[' + found.group(1) + "]::integer[])"
+        return found.group(0)
+
+    return CATEGORY_IN.sub(rewrite, sql)
 
 
 def matches(indexed: bool, tsquery: str) -> str:
@@ -141,15 +199,19 @@ class TextMatch:
         self, words: list[str], corrections: dict[str, list[str]] | None = None, *, tree: Any = None
     ):
         self.words = words
+        self.tree = tree
         # tsquery parts, one a word (search_tsquery's argument)
         self.exact = search_text.tsquery_parts(words)
         self.title = search_text.tsquery_parts(words, weights="A")
         self.category_ids = category_ids_named(words, tree)
-        corrections = corrections or {}
+        self.corrections = corrections = corrections or {}
         self.match = [
             "(" + " | ".join([part, *corrections[word]]) + ")" if corrections.get(word) else part
             for word, part in zip(words, self.exact, strict=True)
         ]
+
+    def corrected(self, corrections: dict[str, list[str]]) -> TextMatch:
+        return TextMatch(self.words, corrections, tree=self.tree)
 
     def condition(self, *, indexed: bool = True) -> Q:
         """`indexed=False`: see matches(); for pages of dense matches."""
@@ -172,12 +234,29 @@ class TextMatch:
         )
 
     def band(self) -> RawSQL:
-        return RawSQL(  # noqa: S611
+        return RawSQL(*self.band_sql(), output_field=IntegerField())  # noqa: S611
+
+    # The same conditions as SQL text and parameters, for statements composed around a
+    # queryset's WHERE clause compiled once (see where_clause).
+    def condition_sql(self, *, indexed: bool = True) -> tuple[str, list[Any]]:
+        sql = matches(indexed, TSQUERY)
+        params: list[Any] = [self.match]
+        if self.category_ids:
+            sql, params = (
+                f'({sql} OR "ads_ad"."category_id" = ANY(%s))',
+                [*params, self.category_ids],
+            )
+        return sql, params
+
+    def title_sql(self, *, indexed: bool = True) -> tuple[str, list[Any]]:
+        return matches(indexed, TSQUERY), [self.title]
+
+    def band_sql(self) -> tuple[str, list[Any]]:
+        return (
             f"CASE WHEN ads_ad.search_vector @@ {TSQUERY} THEN 3 "
             f"WHEN ads_ad.search_vector @@ {TSQUERY} OR ads_ad.category_id = ANY(%s) THEN 2 "
             "ELSE 1 END",
             [self.title, self.exact, self.category_ids],
-            output_field=IntegerField(),
         )
 
 
@@ -273,52 +352,67 @@ class PostgresSearchBackend:
             if not hides and self._counts_suffice(query):
                 return self._from_counts(query, queryset, scope)
             return self._run(query, queryset, scope, None)
-        page = self._run(query, queryset, scope, TextMatch(words, tree=scope.tree))
-        if page.total < TYPO_FALLBACK_BELOW:
-            corrections = typo_corrections(words)
-            if corrections:
-                page = self._run(
-                    query, queryset, scope, TextMatch(words, corrections, tree=scope.tree)
-                )
+        text = TextMatch(words, tree=scope.tree)
+        # The corrections come with the exact run (computed only when it finds too few).
+        page, corrections = self._run_with_corrections(query, queryset, scope, text)
+        if page.total < TYPO_FALLBACK_BELOW and corrections:
+            page = self._run(query, queryset, scope, text.corrected(corrections))
         return page
 
     # --- the one statement -------------------------------------------------------------
 
+    def _run_with_corrections(
+        self, query: SearchQuery, queryset: QuerySet[Ad], scope: FacetScope, text: TextMatch
+    ) -> tuple[SearchPage, dict[str, list[str]]]:
+        fixes: dict[str, list[str]] = {}
+        page = self._run(query, queryset, scope, text, corrections_into=fixes)
+        return page, fixes
+
     def _run(
-        self, query: SearchQuery, queryset: QuerySet[Ad], scope: FacetScope, text: TextMatch | None
+        self,
+        query: SearchQuery,
+        queryset: QuerySet[Ad],
+        scope: FacetScope,
+        text: TextMatch | None,
+        *,
+        corrections_into: dict[str, list[str]] | None = None,
     ) -> SearchPage:
+        """One statement: the matches (at most the cap + 1), their facets, the total and the
+        page; with `corrections_into`, also the typo corrections of the words, looked up only
+        when the matches are fewer than TYPO_FALLBACK_BELOW. The queryset's WHERE clause is
+        compiled once and every part of the statement is composed around it (building and
+        compiling a queryset per part cost ~4 ms of CPU a search)."""
         cap = count_cap()
-        base = queryset
+        where, where_params = where_clause(queryset)
+        columns = MATCHED_COLUMNS + (', "ads_ad"."attributes"' if scope.attributes else "")
+        names = "id, category_id, location_id, condition, price, tier, published_at"
+        names += ", attributes" if scope.attributes else ""
         if text is not None:
-            queryset = queryset.filter(text.condition()).annotate(band=text.band())
+            band, band_params = text.band_sql()
+            condition, condition_params = text.condition_sql()
+            matched_sql = (
+                f'SELECT {columns}, {band} FROM "ads_ad" WHERE {where} AND {condition} LIMIT %s'  # noqa: S608  (constant SQL; values are parameters)
+            )
+            matched_params = [*band_params, *where_params, *condition_params, cap + 1]
         else:
-            queryset = queryset.annotate(band=Value(0, output_field=IntegerField()))
-        columns = [
-            "id",
-            "category_id",
-            "location_id",
-            "condition",
-            "price",
-            "promotion_tier",
-            "published_at",
-            "band",
-        ]
-        if scope.attributes:
-            columns.insert(-1, "attributes")
-        matched_sql, matched_params = (
-            queryset.order_by().values_list(*columns)[: cap + 1].query.sql_with_params()
-        )
-        names = ", ".join("tier" if c == "promotion_tier" else c for c in columns)
+            matched_sql = f'SELECT {columns}, 0 FROM "ads_ad" WHERE {where} LIMIT %s'  # noqa: S608  (constant SQL; values are parameters)
+            matched_params = [*where_params, cap + 1]
         order = cte_order(query.ordering, has_text=text is not None)
-        big_sql, big_params = self._big_page(query, base, text)
+        big_sql, big_params = self._big_page(query, queryset, text, (where, where_params))
         params: list[Any] = [*matched_params, cap, query.offset, query.limit, *big_params, cap]
         facet_sql = FACETS_FROM_MATCHED
         if scope.attributes:
             facet_sql += ATTRIBUTES_FROM_MATCHED
             params.append(scope.attribute_keys)
-        # Wraps the ORM's own SQL (its values stay parameters) and constant SQL.
+        candidates = (
+            correction_candidates(text.words) if text and corrections_into is not None else []
+        )
+        if candidates:
+            facet_sql += CORRECTIONS_WHEN_FEW
+            params += [candidates, MAX_CORRECTIONS, TYPO_FALLBACK_BELOW]
+        # Wraps the queryset's own WHERE (its values stay parameters) and constant SQL.
         sql = (
-            f"WITH matched({names}) AS MATERIALIZED ({matched_sql}), "  # noqa: S608
+            f"WITH matched({names}, band) AS MATERIALIZED ({matched_sql}), "  # noqa: S608
             "total AS (SELECT count(*) AS n FROM matched), "
             "page AS ("
             f"SELECT id, row_number() OVER () AS pos FROM (SELECT id FROM matched "
@@ -326,13 +420,18 @@ class PostgresSearchBackend:
             f"UNION ALL SELECT id, 100000 + row_number() OVER () FROM ({big_sql}) big(id) "
             "WHERE (SELECT n FROM total) > %s) " + facet_sql + PAGE_AND_TOTAL
         )
-        return self._execute(sql, params, scope, cap=cap)
+        return self._execute(sql, params, scope, cap=cap, corrections_into=corrections_into)
 
     def _big_page(
-        self, query: SearchQuery, base: QuerySet[Ad], text: TextMatch | None
+        self,
+        query: SearchQuery,
+        base: QuerySet[Ad],
+        text: TextMatch | None,
+        where: tuple[str, list[Any]],
     ) -> tuple[str, list[Any]]:
         """The page when the matches are over the cap, read from the ads table in index
-        order (run only then: a one-time filter gates it). `base` has the filters only."""
+        order (run only then: a one-time filter gates it). `base` has the filters only;
+        `where` is its WHERE clause, compiled."""
         end = query.offset + query.limit
         if text is None or query.ordering:
             ordered = base
@@ -340,38 +439,28 @@ class PostgresSearchBackend:
                 ordered = ordered.filter(text.condition())
             sql, params = ordered.values_list("pk")[query.offset : end].query.sql_with_params()
             return sql, list(params)
-        feed = ("-promotion_tier", "-published_at", "-id")
-        columns = ("pk", "promotion_tier", "published_at")
+        where_sql, where_params = where
         # Title matches (band 3) in feed order. Many of them (a sample share over
         # FEED_SCAN_SHARE): walk the feed index, which meets `end` of them quickly; few:
-        # fetch them all through the GIN index and sort.
-        # Order by expressions no index has: the planner cannot walk the feed index here.
-        unindexed_feed = (
-            (F("promotion_tier") + 0).desc(),
-            (F("published_at") + ZERO).desc(),
-            F("id").desc(),
+        # fetch them all through the GIN index and sort (by expressions no index has, so
+        # that the planner cannot walk the feed index there).
+        title, title_params = text.title_sql()
+        by_gin_sql = (
+            f'SELECT {FEED_COLUMNS} FROM "ads_ad" WHERE {where_sql} AND {title} '  # noqa: S608  (constant SQL; values are parameters)
+            f"ORDER BY {UNINDEXED_FEED_ORDER} LIMIT %s"
         )
-        by_gin_sql, by_gin_params = (
-            base.filter(text.title_condition())
-            .order_by(*unindexed_feed)
-            .values_list(*columns)[:end]
-            .query.sql_with_params()
-        )
-        by_feed_sql, by_feed_params = (
-            base.filter(text.title_condition(indexed=False))
-            .order_by(*feed)
-            .values_list(*columns)[:end]
-            .query.sql_with_params()
+        title, title_params = text.title_sql(indexed=False)
+        by_feed_sql = (
+            f'SELECT {FEED_COLUMNS} FROM "ads_ad" WHERE {where_sql} AND {title} '  # noqa: S608  (constant SQL; values are parameters)
+            f"ORDER BY {FEED_ORDER} LIMIT %s"
         )
         # The other bands in feed order, only if band 3 has fewer than `end` ads: then more
         # than the cap match otherwise, densely enough for the feed walk.
-        rest_sql, rest_params = (
-            base.filter(text.condition(indexed=False))
-            .exclude(text.title_condition(indexed=False))
-            .annotate(band=text.band())
-            .order_by(*feed)
-            .values_list(*columns, "band")[:end]
-            .query.sql_with_params()
+        band, band_params = text.band_sql()
+        condition, condition_params = text.condition_sql(indexed=False)
+        rest_sql = (
+            f'SELECT {FEED_COLUMNS}, {band} FROM "ads_ad" WHERE {where_sql} AND {condition} '  # noqa: S608  (constant SQL; values are parameters)
+            f"AND NOT ({title}) ORDER BY {FEED_ORDER} LIMIT %s"
         )
         share = int(count_cap() * FEED_SCAN_SHARE)
         sql = (
@@ -385,11 +474,19 @@ class PostgresSearchBackend:
             "ORDER BY band DESC, tier DESC, published_at DESC, id DESC OFFSET %s LIMIT %s"
         )
         return sql, [
-            *by_gin_params,
+            *where_params,
+            *text.title_sql()[1],
+            end,
             share,
-            *by_feed_params,
+            *where_params,
+            *title_params,
+            end,
             share,
-            *rest_params,
+            *band_params,
+            *where_params,
+            *condition_params,
+            *title_params,
+            end,
             end,
             query.offset,
             query.limit,
@@ -443,7 +540,13 @@ class PostgresSearchBackend:
         return page
 
     def _execute(
-        self, sql: str, params: list[Any], scope: FacetScope, *, cap: int | None
+        self,
+        sql: str,
+        params: list[Any],
+        scope: FacetScope,
+        *,
+        cap: int | None,
+        corrections_into: dict[str, list[str]] | None = None,
     ) -> SearchPage:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -470,6 +573,9 @@ class PostgresSearchBackend:
                 attributes[(key, extra)] = int(count)
             elif kind == "total":
                 total = int(count)
+            elif kind == "fix":
+                if corrections_into is not None and search_text.WORD.fullmatch(extra):
+                    corrections_into.setdefault(key, []).append(extra)
             else:
                 page.append((int(count), UUID(key)))
         estimated = cap is not None and total is not None and total > cap
