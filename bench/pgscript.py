@@ -38,15 +38,33 @@ def _uuid_key(literal: str) -> str:
     return literal.replace("-", "").lower()
 
 
+# In a data-modifying WITH, the rows' own values: from VALUES to the next clause or statement.
+_VALUES_PART = re.compile(
+    r"\bVALUES\b(.*?)(?=\bINSERT\b|\bON\s+CONFLICT\b|\bRETURNING\b|\bSELECT\b|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def new_uuids(statements: Sequence[str]) -> list[str]:
     """Uuids the request created: first seen in an INSERT (a key read before, like the user's
-    or the conversation's id, shows up in an earlier SELECT)."""
+    or the conversation's id, shows up in an earlier SELECT). In a data-modifying WITH only
+    those of its VALUES lists count: a key such a statement reads or selects into the new rows
+    (the message's ad, say) is not new just because no earlier statement named it."""
     seen: set[str] = set()
     fresh: list[str] = []
     for statement in statements:
         found = [_uuid_key(value) for value in UUID_LITERAL.findall(statement)]
         if INSERT.match(statement):
-            fresh += [key for key in found if key not in seen and key not in fresh]
+            candidates = found
+            if not re.match(r"^\s*INSERT\b", statement, re.IGNORECASE):
+                candidates = [
+                    _uuid_key(value)
+                    for part in _VALUES_PART.findall(statement)
+                    for value in UUID_LITERAL.findall(part)
+                ]
+            for key in candidates:
+                if key not in seen and key not in fresh:
+                    fresh.append(key)
         seen.update(found)
     return fresh
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,29 @@ def test_write_capture_gets_new_keys_per_transaction_and_keeps_known_ones() -> N
     assert "VALUES (':new2_id', ':new1_id'::uuid)" in lines[4]
     assert "WHERE id = ':new1_id'::uuid" in lines[5]
     assert NEW_AD not in script and OUTBOX not in script
+
+
+def test_a_data_modifying_with_makes_only_its_values_new() -> None:
+    """Posting writes the ad, its audit and outbox rows in one WITH: the ad's id and the outbox
+    key are new. A message's WITH selects the ad's id into its daily stats: not new (a new
+    uuid there broke the message floor's foreign key)."""
+    ad, owner, key = (str(uuid.UUID(int=n)) for n in (1, 2, 3))
+    posting = (
+        f'WITH "w0" AS (INSERT INTO "ads_ad" ("id", "owner_id") VALUES (\'{ad}\'::uuid, '
+        f"'{owner}'::uuid)), \"w1\" AS (INSERT INTO audit (target) VALUES ('{ad}')) "
+        f"INSERT INTO outbox (key) VALUES ('{key}'::uuid) RETURNING \"id\""
+    )
+    message = (
+        f"WITH m AS (INSERT INTO chat_message (conversation_id) SELECT '{owner}' RETURNING id), "
+        f"s AS (INSERT INTO ads_addailystats (ad_id) SELECT '{ad}' FROM m) "
+        "SELECT (SELECT id FROM m)"
+    )
+
+    assert pgscript.new_uuids([f"SELECT 1 WHERE id = '{owner}'", posting]) == [
+        ad.replace("-", ""),
+        key.replace("-", ""),
+    ]
+    assert pgscript.new_uuids([message]) == []
 
 
 def test_empty_capture_is_refused() -> None:
