@@ -478,17 +478,9 @@ def favorites_of(*, user: User) -> QuerySet[Favorite]:
     hidden_owners = hidden_owner_ids(user)
     if hidden_owners:
         queryset = queryset.exclude(ad__owner_id__in=hidden_owners)
-    # The ad comes with the favourite (select_related); its images need their own prefetch:
-    # a Prefetch("ad", ...) is skipped for an already joined ad, images and all (N+1).
-    return (
-        queryset.select_related("ad__owner")
-        .prefetch_related(
-            Prefetch(
-                "ad__images", queryset=AdImage.objects.only(*IMAGE_COLUMNS).order_by("order", "id")
-            )
-        )
-        .order_by("-created_at", "-id")
-    )
+    # The ad comes with the favourite (select_related); the page's photos are read by
+    # load_relations (one query, as rows: no AdImage instances).
+    return queryset.select_related("ad__owner").order_by("-created_at", "-id")
 
 
 def similar_ads(*, ad: Ad, viewer: User | Any = None, limit: int = 12) -> list[Ad]:

@@ -370,7 +370,7 @@ class FavoritesView(ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = list(self.paginate_queryset(self.get_queryset()) or [])
-        rendered = render_ads([favorite.ad for favorite in page], request)
+        rendered = render_ads(selectors.load_relations([favorite.ad for favorite in page]), request)
         results = [
             {
                 "id": favorite.pk,
