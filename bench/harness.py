@@ -508,8 +508,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     out = [f"# make bench - {data['date']}", ""]
     out += [
         f"Machine: {data['machine']['cpus']} CPUs; load at start `{data['uptime_start']}`, "
-        f"at end `{data['uptime_end']}` (other helpers' tests share the 2 cores: read the "
-        "ratios to the floors, measured in the same run, before the absolute figures).",
+        f"at end `{data['uptime_end']}` (the benchmark's own wrk, nginx, gunicorn and "
+        "PostgreSQL share the cores, and anything else running adds to that: read the ratios "
+        "to the floors, measured in the same run, before the absolute figures).",
         "",
         f"Stack: nginx :{PORTS['nginx']} -> gunicorn gthread "
         f"({data['settings']['workers']}x{data['settings']['threads']}) + uvicorn /ws/, "
