@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +32,7 @@ from apps.ads.models import (
     AdStatus,
     Favorite,
 )
+from apps.common.compiled_sql import ColumnPlan, rows_with_sql
 from apps.common.pagination import Keyset, ListingPagination, page_from
 from apps.payments.models import TIER_RANK, Promotion
 from apps.users import selectors as user_selectors
@@ -235,7 +235,10 @@ def filtered_category_ids(queryset: QuerySet[Ad]) -> list[int] | None:
 
 # Feed branches compiled once per shape (order, price bounds given, rows, one category or
 # the whole site): the SQL, its parameters with the price bounds' and the category's places.
+# (`rows` is in the key and in price order can be any page end up to FEED_FIRST_ROWS: capped
+# like pagination's page shapes.)
 _WALKS: dict[tuple[Any, ...], tuple[str, list[Any], dict[str, int]]] = {}
+_WALKS_MAX = 256
 _WALK_MARKS = {"price__gte": "-987654321.0123", "price__lte": "-987654322.0123"}
 _WALK_CATEGORY_MARK = -987_654_321
 
@@ -291,6 +294,8 @@ def _walk_branch(
     if marked_sql == sql and all(len(found) == 1 for found in places.values()):
         single = {name: found[0] for name, found in places.items()}
         if fill(marked, single) == values:
+            if len(_WALKS) >= _WALKS_MAX:
+                _WALKS.clear()
             _WALKS[key] = (sql, marked, single)
     return sql, values
 
@@ -387,19 +392,7 @@ def ads_of_owner(*, owner: User, status: str | None = None) -> QuerySet[Ad]:
     return for_render(queryset).order_by("-created_at", "-id")
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """A query's SQL and what Django's model iterable reads from its compiler."""
-
-    sql: str
-    select: Any
-    klass_info: Any
-    annotation_col_map: Any
-    col_count: int
-    has_extra_select: bool
-
-
-_COMPILED: dict[tuple[str, str], _Compiled] = {}
+_COMPILED: dict[tuple[str, str], tuple[str, ColumnPlan]] = {}
 
 
 def rows_compiled_once(name: str, queryset: QuerySet[Ad], params: tuple[Any, ...]) -> list[Ad]:
@@ -410,26 +403,14 @@ def rows_compiled_once(name: str, queryset: QuerySet[Ad], params: tuple[Any, ...
     (else nothing is kept). Rows come from Django's model iterable (select_related, extra)."""
     key = (name, queryset.db)
     known = _COMPILED.get(key)
+    if known is not None:
+        return rows_with_sql(queryset, known[0], params, known[1])
     compiler = queryset.query.get_compiler(using=queryset.db)
-    if known is None:
-        sql, values = compiler.as_sql()
-        if tuple(values) == params:
-            _COMPILED[key] = _Compiled(
-                sql,
-                compiler.select,
-                compiler.klass_info,
-                compiler.annotation_col_map,
-                compiler.col_count,
-                compiler.has_extra_select,
-            )
-    else:
-        sql, values = known.sql, params
-        compiler.select, compiler.klass_info = known.select, known.klass_info
-        compiler.annotation_col_map = known.annotation_col_map
-        compiler.col_count, compiler.has_extra_select = known.col_count, known.has_extra_select
-    compiler.as_sql = lambda *args, **kwargs: (sql, values)  # type: ignore[method-assign]
-    queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
-    return list(queryset)
+    sql, values = compiler.as_sql()
+    plan = ColumnPlan.of(compiler)
+    if tuple(values) == params:
+        _COMPILED[key] = (sql, plan)
+    return rows_with_sql(queryset, sql, values, plan)
 
 
 def get_visible_ad(*, slug: str, viewer: User | Any = None, relations: bool = True) -> Ad | None:

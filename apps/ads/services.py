@@ -111,12 +111,8 @@ def create_ad(*, owner: User, draft: bool = False, **fields: Any) -> Ad:
             )
         )
         from apps.ads import tasks as ad_tasks
-        from apps.search.backends.base import get_search_backend
 
-        if get_search_backend().needs_sync:  # search_services.schedule_sync(ad_ids=[ad.pk])
-            from apps.search import tasks as search_tasks
-
-            tasks.append(outbox.build(search_tasks.sync_ads, (str(ad.pk),)))
+        tasks += search_services.sync_task_rows(ad_ids=[ad.pk])
         tasks.append(outbox.build(ad_tasks.moderate_ad, (str(ad.pk),)))
     audit = audit_entries(ad, entries, actor=owner)
     if not insert_together(ad, audit, tasks):

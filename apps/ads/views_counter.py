@@ -145,9 +145,9 @@ def _flush_batch(redis: Any, pending: str, batch: str) -> int:
         # The watcher ignores views_count. The listing pages show the counts and live 2 s:
         # retired here. The ads' details stay cached: they get the totals published below.
         cache.written(connection, [cache.ADS_LIST])
-        publish_totals(totals)
-        if connection.in_atomic_block:  # the flush's own callers run in autocommit
-            connection.on_commit(lambda: publish_totals(totals))
+        # After the commit only (at once in autocommit, as the beat task runs): a total
+        # published from a transaction that then rolled back would show views never counted.
+        connection.on_commit(lambda: publish_totals(totals))
     redis.delete(batch)
     return len({ad_id for ad_id, _ in counts})
 

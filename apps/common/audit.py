@@ -44,13 +44,3 @@ def audit_entries(
         )
         for action, data in entries
     ]
-
-
-def record_actions(
-    target: models.Model,
-    entries: list[tuple[str, dict[str, Any] | None]],
-    *,
-    actor: Any = None,
-) -> list[AuditEntry]:
-    """Several entries on one target in one INSERT, in the given order (ids ascending)."""
-    return AuditEntry.objects.bulk_create(audit_entries(target, entries, actor=actor))

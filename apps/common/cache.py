@@ -52,9 +52,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
-from redis.exceptions import NoScriptError
 
-from apps.common.redis import cache_key, get_redis
+from apps.common.redis import cache_key, get_redis, run_script
 
 logger = logging.getLogger(__name__)
 
@@ -293,15 +292,18 @@ def _gen_value(raw: Any) -> str:
 
 def _parse_entry(raw: Any, generation: str) -> Entry | None:
     """`<generation>\n<etag>\n<extra>\n<body length>\n<body><gzipped body>`; None unless
-    stored under `generation`."""
+    stored under `generation` in this format (an entry another release stored, or a damaged
+    one, is a miss: rebuilt and stored over)."""
     if not isinstance(raw, bytes):
         return None
     stored, _, rest = raw.partition(b"\n")
-    if stored.decode() != generation:
+    if stored != generation.encode():
         return None
     etag, _, rest = rest.partition(b"\n")
     extra, _, rest = rest.partition(b"\n")
     length, _, rest = rest.partition(b"\n")
+    if not length.isdigit() or int(length) > len(rest):
+        return None
     size = int(length)
     return Entry(
         etag=etag.decode(), extra=extra.decode(), body=rest[:size], gzipped=rest[size:] or None
@@ -370,25 +372,19 @@ if fresh and n_fresh > 0 then
 end
 return out
 """
-_scripts: dict[str, tuple[str, str]] = {}
+_scripts: dict[str, str] = {}
 
 
-def _lookup_script(on_fresh: str) -> tuple[str, str]:
-    """(text, sha1) of the lookup script with this fresh step (a few distinct ones at most)."""
+def _lookup_script(on_fresh: str) -> str:
+    """The lookup script with this fresh step (a few distinct ones at most)."""
     if on_fresh not in _scripts:
         from apps.common.throttles import GCRA_SCRIPT
 
-        text = _LOOKUP_SCRIPT % {"gcra": GCRA_SCRIPT, "on_fresh": on_fresh or "return 0"}
-        _scripts[on_fresh] = (text, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest())
+        _scripts[on_fresh] = _LOOKUP_SCRIPT % {
+            "gcra": GCRA_SCRIPT,
+            "on_fresh": on_fresh or "return 0",
+        }
     return _scripts[on_fresh]
-
-
-def _run_script(client: Any, text: str, sha: str, keys: list[str], args: list[Any]) -> Any:
-    """EVALSHA, and EVAL the first time a Redis server meets the script: one round trip."""
-    try:
-        return client.evalsha(sha, len(keys), *keys, *args)
-    except NoScriptError:
-        return client.eval(text, len(keys), *keys, *args)
 
 
 def lookup(
@@ -412,7 +408,7 @@ def lookup(
         return None
     digest = hashlib.blake2b(request_identity(request).encode(), digest_size=12).hexdigest()
     key = cache_key("rc", kind, digest)
-    text, sha = _lookup_script(on_fresh.script if on_fresh is not None else "")
+    script = _lookup_script(on_fresh.script if on_fresh is not None else "")
     fresh_keys, fresh_args = (on_fresh.keys, on_fresh.args) if on_fresh is not None else ((), ())
     keys = [
         *([throttle[0]] if throttle is not None else []),
@@ -435,7 +431,7 @@ def lookup(
         *fresh_args,
     ]
     try:
-        results = _run_script(get_redis(), text, sha, keys, args)
+        results = run_script(get_redis(), script, keys, args)
     except Exception:
         _log_unavailable()
         return None
@@ -507,7 +503,6 @@ if value and string.sub(value, 1, #ARGV[1]) == ARGV[1] then
 end
 return 0
 """
-_REPLACE_SHA = hashlib.sha1(_REPLACE_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 def replace(found: Lookup, entry: Entry, body: bytes) -> Entry:
@@ -516,10 +511,9 @@ def replace(found: Lookup, entry: Entry, body: bytes) -> Entry:
     entry's expiry kept. Returns the new entry, served even if Redis is away."""
     _, value = _stored(found.generation, body, entry.extra)
     try:
-        _run_script(
+        run_script(
             get_redis(),
             _REPLACE_SCRIPT,
-            _REPLACE_SHA,
             [found.key],
             [f"{found.generation}\n{entry.etag}\n", value],
         )

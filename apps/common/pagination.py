@@ -18,6 +18,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from apps.common.compiled_sql import ColumnPlan, rows_with_sql
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
@@ -172,11 +174,7 @@ class _PageSQL:
     before: str  # SELECT ... FROM (
     after: str  # ) "alias" JOINs
     order: str  # ORDER BY ...
-    select: Any
-    klass_info: Any
-    annotation_col_map: Any
-    col_count: int
-    has_extra_select: bool
+    plan: ColumnPlan
 
     def sql(self, derived: str, where: str, connection: Any, offset: int, size: int) -> str:
         parts = [f"{self.before}{derived}{self.after}"]
@@ -238,11 +236,7 @@ def _page_shape(queryset: QuerySet[Any]) -> _PageSQL | None:
         before=f"{before}(",
         after=f"){after}",
         order=order,
-        select=compiler.select,
-        klass_info=compiler.klass_info,
-        annotation_col_map=compiler.annotation_col_map,
-        col_count=compiler.col_count,
-        has_extra_select=compiler.has_extra_select,
+        plan=ColumnPlan.of(compiler),
     )
 
 
@@ -273,16 +267,8 @@ def page_from(
                     _PAGE_SQL.clear()
                 _PAGE_SQL[cast(tuple[Any, ...], key)] = shape
         return list(page)
-    page = queryset.all()
-    compiler = page.query.get_compiler(using=page.db)
-    compiler.select, compiler.klass_info = known.select, known.klass_info
-    compiler.annotation_col_map = known.annotation_col_map
-    compiler.col_count, compiler.has_extra_select = known.col_count, known.has_extra_select
     text = known.sql(sql, where_sql, connection, offset, size)
-    values = (*params, *where_params)
-    compiler.as_sql = lambda *args, **kwargs: (text, values)  # type: ignore[method-assign]
-    page.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
-    return list(page)
+    return rows_with_sql(queryset.all(), text, (*params, *where_params), known.plan)
 
 
 class ListingPagination(PageNumberPagination):

@@ -23,11 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from apps.common.redis import cache_key, get_redis
+from apps.common.redis import cache_key, get_redis, run_script
 
 logger = logging.getLogger(__name__)
 
@@ -78,38 +78,18 @@ def anon_bucket(request: Request | HttpRequest) -> tuple[str, float, float] | No
 
 # The same step for every bucket a request is checked against, in one round trip: each key in
 # order (a key listed twice takes two steps, as two calls would), one wait per key (0: allowed).
-GCRA_MANY_SCRIPT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local waits = {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local period = tonumber(ARGV[2 * i])
-  local tat = tonumber(redis.call('GET', key) or now)
-  if tat < now then tat = now end
-  local new_tat = tat + interval
-  local wait = new_tat - period - now
-  if wait > 0 then
-    waits[i] = wait
-  else
-    redis.call('SET', key, new_tat, 'PX', math.ceil(new_tat - now))
-    waits[i] = 0
-  end
+GCRA_MANY_SCRIPT = (
+    "local gcra = function(KEYS, ARGV)\n"
+    + GCRA_SCRIPT
+    + """
 end
+local waits = {}
+for i, key in ipairs(KEYS) do waits[i] = gcra({key}, {ARGV[2 * i - 1], ARGV[2 * i]}) end
 return waits
 """
-_SHA = {GCRA_MANY_SCRIPT: hashlib.sha1(GCRA_MANY_SCRIPT.encode()).hexdigest()}  # noqa: S324
+)
 
 Bucket = tuple[str, float, float]  # (Redis key, interval ms, period ms)
-
-
-def _run(script: str, keys: list[str], args: list[float]) -> Any:
-    """EVALSHA (the script is not sent each time), EVAL when the server does not know it yet."""
-    redis = get_redis()
-    try:
-        return redis.evalsha(_SHA[script], len(keys), *keys, *args)
-    except NoScriptError:
-        return redis.eval(script, len(keys), *keys, *args)
 
 
 def bucket_for(scope: str, ident: str, rate: str | None) -> Bucket | None:
@@ -124,14 +104,7 @@ def bucket_for(scope: str, ident: str, rate: str | None) -> Bucket | None:
 def consume(scope: str, ident: str, rate: str | None) -> float:
     """Take one request from the bucket; return 0 if allowed, else seconds to wait."""
     bucket = bucket_for(scope, ident, rate)
-    if bucket is None:
-        return 0.0
-    try:
-        wait_ms = get_redis().eval(GCRA_SCRIPT, 1, *bucket)
-    except RedisError:
-        logger.warning("throttle %s skipped: Redis unavailable", scope)
-        return 0.0
-    return float(wait_ms) / 1000
+    return 0.0 if bucket is None else consume_many([bucket])[0]
 
 
 def consume_many(buckets: list[Bucket]) -> list[float]:
@@ -143,7 +116,7 @@ def consume_many(buckets: list[Bucket]) -> list[float]:
     for _key, interval, period in buckets:
         args += (interval, period)
     try:
-        waits = _run(GCRA_MANY_SCRIPT, [bucket[0] for bucket in buckets], args)
+        waits = run_script(get_redis(), GCRA_MANY_SCRIPT, [bucket[0] for bucket in buckets], args)
     except RedisError:
         logger.warning("throttles %s skipped: Redis unavailable", ", ".join(b[0] for b in buckets))
         return [0.0] * len(buckets)

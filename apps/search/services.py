@@ -13,7 +13,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from apps.common import dispatch
+from apps.common import dispatch, outbox
+from apps.common.models import OutboxTask
 from apps.search.models import SavedSearch, SavedSearchHit
 from apps.users.models import User
 
@@ -26,18 +27,32 @@ MAX_Q_LENGTH = 200  # SavedSearch.q
 MAX_FILTER_LENGTH = 200
 
 
-def schedule_sync(*, ad_ids: Iterable[UUID | str]) -> None:
-    """After commit, push these ads to an external index: one task, ids only (nothing for
-    PostgreSQL search, which reads the ads table itself)."""
+def _ids_to_sync(ad_ids: Iterable[UUID | str]) -> list[str]:
+    """The ids an external index must be told about; none for PostgreSQL search, which reads
+    the ads table itself."""
     from apps.search.backends.base import get_search_backend
 
     if not get_search_backend().needs_sync:
-        return
+        return []
+    return sorted({str(ad_id) for ad_id in ad_ids})
+
+
+def schedule_sync(*, ad_ids: Iterable[UUID | str]) -> None:
+    """After commit, push these ads to an external index: one task, ids only."""
     from apps.search import tasks
 
-    ids = sorted({str(ad_id) for ad_id in ad_ids})
+    ids = _ids_to_sync(ad_ids)
     if ids:
         dispatch.enqueue(tasks.sync_ads, *ids)
+
+
+def sync_task_rows(*, ad_ids: Iterable[UUID | str]) -> list[OutboxTask]:
+    """schedule_sync's outbox row, unsaved, for a writer that inserts it in a statement of its
+    own (apps.ads.services.create_ad; then `outbox.track`)."""
+    from apps.search import tasks
+
+    ids = _ids_to_sync(ad_ids)
+    return [outbox.build(tasks.sync_ads, tuple(ids))] if ids else []
 
 
 def reconcile_index(*, minutes: int = 10, now: Any = None) -> int:

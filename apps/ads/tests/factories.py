@@ -194,3 +194,12 @@ def nothing_changes() -> Iterator[None]:
     before = (db_state(), ad_rows())
     yield
     assert (db_state(), ad_rows()) == before
+
+
+def flush_views() -> int:
+    """The view counter's flush as the beat task runs it, in autocommit: its on-commit step
+    (publishing the new totals) runs at once, not at the end of the test's transaction."""
+    from apps.ads import views_counter
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return views_counter.flush_view_counts()

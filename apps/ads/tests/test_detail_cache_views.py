@@ -14,7 +14,7 @@ from django.test import TestCase
 from apps.ads import views_counter
 from apps.ads.api.views import AdDetailView
 from apps.ads.models import Ad
-from apps.ads.tests.factories import ADS, detail_url, make_ad
+from apps.ads.tests.factories import ADS, detail_url, flush_views, make_ad
 from apps.ads.tests.test_read_cache_fast_path import RoundTrips
 from apps.common import cache
 from apps.common.redis import get_redis
@@ -55,7 +55,7 @@ def test_a_flush_shows_in_the_cached_detail_with_no_query_and_a_new_etag(
     with django_assert_num_queries(0):
         cached = api.get(url, REMOTE_ADDR="10.0.0.2")  # a hit: a second viewer
     assert cached.json()["views_count"] == 0
-    assert views_counter.flush_view_counts() == 1
+    assert flush_views() == 1
 
     with django_assert_num_queries(0):
         patched = api.get(url, REMOTE_ADDR="10.0.0.3")
@@ -80,7 +80,7 @@ def test_a_flush_shows_in_the_cached_detail_with_no_query_and_a_new_etag(
 
 def test_the_patched_body_is_what_the_view_renders(api, ad, buyer_client):
     url = warm(api, ad)
-    views_counter.flush_view_counts()
+    flush_views()
     patched = api.get(url, REMOTE_ADDR="10.0.0.1")
     rendered = buyer_client.get(url).json()  # from the database (signed in)
 
@@ -90,7 +90,7 @@ def test_the_patched_body_is_what_the_view_renders(api, ad, buyer_client):
 @pytest.mark.parametrize("first", ["gzip", "identity"])
 def test_gzip_and_identity_bodies_agree_after_a_patch(api, ad, first):
     url = warm(api, ad)
-    views_counter.flush_view_counts()
+    flush_views()
     encodings = {"gzip": "gzip, deflate", "identity": "identity"}
     order = [first, *(name for name in encodings if name != first)]
     served = {name: api.get(url, HTTP_ACCEPT_ENCODING=encodings[name]) for name in order}
@@ -110,7 +110,7 @@ def test_a_count_older_than_the_rendered_one_is_not_served(api, ad):
     url = warm(api, ad)
     for n in range(3):
         views_counter.record_view(ad_id=ad.pk, viewer=f"ip:10.5.5.{n}")
-    views_counter.flush_view_counts()
+    flush_views()
     cache.bump([cache.ad_namespace(ad.pk)])  # rebuilt with the flushed count (4)
     assert api.get(url).json()["views_count"] == 4
     get_redis().set(views_counter.total_key(ad.pk), 2)  # an older flush's total
@@ -139,7 +139,7 @@ def _hide(seller_client, ad, staff):
 )
 def test_other_changes_still_show_at_once(api, ad, seller_client, staff, write, expected):
     url = warm(api, ad)
-    views_counter.flush_view_counts()
+    flush_views()
     assert api.get(url).json()["views_count"] == 1  # patched and stored back
 
     if write == "edit":
@@ -158,12 +158,12 @@ def test_other_changes_still_show_at_once(api, ad, seller_client, staff, write, 
 
 def test_a_view_of_a_hidden_ads_stale_entry_is_not_counted(api, ad, staff):
     url = warm(api, ad)
-    views_counter.flush_view_counts()
+    flush_views()
     assert views_in_db(ad) == 1
     _hide(None, ad, staff)
 
     assert api.get(url, REMOTE_ADDR="10.6.6.6").status_code == 404
-    assert views_counter.flush_view_counts() == 0
+    assert flush_views() == 0
     assert views_in_db(ad) == 1
 
 
@@ -173,9 +173,9 @@ def test_a_hit_counts_one_view_per_viewer_per_day(api, ad, django_assert_num_que
         for address in ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.3", "10.0.0.1"]:
             assert api.get(url, REMOTE_ADDR=address).status_code == 200
 
-    assert views_counter.flush_view_counts() == 1
+    assert flush_views() == 1
     assert views_in_db(ad) == 3
-    assert views_counter.flush_view_counts() == 0
+    assert flush_views() == 0
 
 
 def test_a_throttled_anonymous_client_gets_429_not_the_cached_body(api, ad, settings):
@@ -212,3 +212,22 @@ def test_a_lookup_keeps_the_ads_generation_key_alive(api, ad):
     assert api.get(url).status_code == 200
     assert get_redis().ttl(key) > cache.PER_AD_GENERATION_KEEP
     assert get_redis().ttl(cache._gen_key(cache.ADS)) == -1  # shared generations never expire
+
+
+def test_a_flush_that_rolls_back_publishes_no_total(api, ad):
+    """Totals go out after the flush's commit: a rolled-back flush shows no phantom views."""
+    from django.db import transaction
+
+    url = warm(api, ad)
+    api.get(url, REMOTE_ADDR="10.6.6.6")
+
+    def flush_then_fail() -> None:
+        with transaction.atomic():
+            views_counter.flush_view_counts()
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        flush_then_fail()
+
+    assert get_redis().get(views_counter.total_key(ad.pk)) is None
+    assert api.get(url).json()["views_count"] == 0

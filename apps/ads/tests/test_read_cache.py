@@ -12,7 +12,7 @@ from apps.ads import services
 from apps.ads.api import render
 from apps.ads.api.serializers import AdOutput
 from apps.ads.models import Ad
-from apps.ads.tests.factories import ADS, add_photo, detail_url, make_ad
+from apps.ads.tests.factories import ADS, add_photo, detail_url, flush_views, make_ad
 from apps.categories.tests.factories import update_category
 from apps.common import cache
 from apps.common.pagination import ListingPagination
@@ -173,10 +173,10 @@ def test_the_tree_counts_follow_ads_at_once(api, ad, seller, catalog):
 def test_view_counts_show_after_the_flush(api, ad, warm):
     from apps.ads import views_counter
 
-    views_counter.flush_view_counts()  # the warming read's view
+    flush_views()  # the warming read's view
     assert api.get(detail_url(ad.slug)).json()["views_count"] == 1
     views_counter.record_view(ad_id=ad.pk, viewer="ip:10.9.9.9")
-    views_counter.flush_view_counts()
+    flush_views()
 
     assert api.get(detail_url(ad.slug)).json()["views_count"] == 2
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apps.ads.models import Ad, AdStatus
-from apps.ads.tests.factories import ADS, detail_url, make_ad
+from apps.ads.tests.factories import ADS, detail_url, flush_views, make_ad
 from apps.common import cache
 from apps.common import redis as common_redis
 
@@ -85,7 +85,6 @@ def test_a_listing_hit_is_one_redis_round_trip_and_no_sql(
 def test_a_detail_hit_counts_the_view_in_the_same_round_trip(
     api, ad, monkeypatch, django_assert_num_queries
 ):
-    from apps.ads import views_counter
 
     for _ in range(2):  # the first read learns the ad's id, the second stores the body
         assert api.get(detail_url(ad.slug), REMOTE_ADDR="10.1.1.1").status_code == 200
@@ -95,7 +94,7 @@ def test_a_detail_hit_counts_the_view_in_the_same_round_trip(
     assert trips.count == 1  # throttle step, generations, entry, views total and the view
     monkeypatch.undo()
 
-    views_counter.flush_view_counts()
+    flush_views()
     ad.refresh_from_db()
     assert ad.views_count == 2  # one per viewer: the miss's and the hit's
 
@@ -200,12 +199,12 @@ def test_the_view_flush_shows_new_counts_on_the_counted_ad_only(
     for slug in (ad.slug, other.slug):
         for _ in range(2):
             assert api.get(detail_url(slug), REMOTE_ADDR="10.3.3.3").status_code == 200
-    views_counter.flush_view_counts()  # one view each so far
+    flush_views()  # one view each so far
     for slug in (ad.slug, other.slug):
         assert api.get(detail_url(slug), REMOTE_ADDR="10.3.3.3").json()["views_count"] == 1
 
     views_counter.record_view(ad_id=ad.pk, viewer="ip:10.4.4.4")
-    views_counter.flush_view_counts()
+    flush_views()
 
     assert api.get(detail_url(ad.slug)).json()["views_count"] == 2
     with django_assert_num_queries(0):
@@ -241,3 +240,28 @@ def test_small_bodies_are_not_compressed(api, catalog):
     assert served.status_code == 200
     assert "Content-Encoding" not in served
     assert served.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b'"etag"\n\n{"results": []}', b'"etag"\n\nnot-a-length\n{}', b'"etag"\n\n999999\n{}'],
+    ids=["older-format", "damaged-length", "truncated"],
+)
+def test_an_entry_in_another_format_is_a_miss_not_a_500(api, ad, stored):
+    from django.test import RequestFactory
+
+    from apps.ads.api.views import AdListCreateView
+
+    found = cache.lookup(
+        RequestFactory().get(ADS),
+        kind=AdListCreateView.read_cache_kind,
+        namespaces=AdListCreateView.read_cache_namespaces,
+    )
+    assert found is not None
+    common_redis.get_redis().set(found.key, found.generation.encode() + b"\n" + stored)
+
+    response = api.get(ADS)
+
+    assert response.status_code == 200
+    assert [item["slug"] for item in response.json()["results"]] == [ad.slug]
+    assert api.get(ADS).content == response.content  # stored over in the current format

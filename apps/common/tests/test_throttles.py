@@ -142,6 +142,8 @@ class _UnreachableRedis:
     def eval(self, *args: Any, **kwargs: Any) -> Any:
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
+    evalsha = eval
+
 
 def test_fails_open_when_redis_raises(monkeypatch: pytest.MonkeyPatch,
                                       caplog: pytest.LogCaptureFixture) -> None:

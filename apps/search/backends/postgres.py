@@ -204,7 +204,7 @@ class TextMatch:
         self.exact = search_text.tsquery_parts(words)
         self.title = search_text.tsquery_parts(words, weights="A")
         self.category_ids = category_ids_named(words, tree)
-        self.corrections = corrections = corrections or {}
+        corrections = corrections or {}
         self.match = [
             "(" + " | ".join([part, *corrections[word]]) + ")" if corrections.get(word) else part
             for word, part in zip(words, self.exact, strict=True)
@@ -225,16 +225,6 @@ class TextMatch:
         if self.category_ids:
             condition |= Q(category_id__in=self.category_ids)
         return condition
-
-    def title_condition(self, *, indexed: bool = True) -> RawSQL:
-        return RawSQL(  # noqa: S611
-            matches(indexed, TSQUERY),
-            [self.title],
-            output_field=BooleanField(),
-        )
-
-    def band(self) -> RawSQL:
-        return RawSQL(*self.band_sql(), output_field=IntegerField())  # noqa: S611
 
     # The same conditions as SQL text and parameters, for statements composed around a
     # queryset's WHERE clause compiled once (see where_clause).

@@ -85,6 +85,34 @@ def test_one_task_with_the_ids_after_commit(
     assert set(fake.documents(ALIAS)) == {str(first.pk), str(second.pk)}
 
 
+def test_posting_an_ad_queues_its_sync_in_the_posting_statement(
+    fake, client_for, catalog, places, seller
+):
+    """create_ad writes its outbox rows with the ad (one statement): with an external index,
+    the sync task's row is among them, next to moderation's."""
+    from apps.common.models import OutboxTask
+
+    response = client_for(seller).post(
+        "/api/ads/",
+        {
+            "title": "Nokia G21 dual sim",
+            "description": "Works well.",
+            "category": catalog.phones.pk,
+            "price": "9500",
+            "location": places.westlands.pk,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    ad_id = response.json()["id"]
+    queued = list(
+        OutboxTask.objects.filter(args=[ad_id]).order_by("id").values_list("task", flat=True)
+    )
+    # Written with the ad, before moderation's row (a later approval queues a sync of its own).
+    assert queued[:2] == [tasks.sync_ads.name, "apps.ads.tasks.moderate_ad"]
+
+
 def test_lifecycle_changes_reach_the_index(
     fake, client_for, catalog, seller, django_capture_on_commit_callbacks
 ):
