@@ -332,17 +332,57 @@ def wrk(requests_file: Path, concurrency: int, seconds: float) -> dict[str, Any]
     raise SystemExit(f"wrk failed: {result.stdout[-2000:]} {result.stderr[-2000:]}")
 
 
+# What pgbench takes for a variable (`:name`, not a `::` cast, even inside a literal: `'12:30'`
+# and a tsquery's `'tv:A'` too): in prepared mode a parameter.
+PGBENCH_VARIABLE = re.compile(r"(?<!:):(?!:)\w")
+
+
+def app_prepares() -> bool:
+    """Whether the app prepares its statements (marketplace.settings.base, DB_PREPARE_THRESHOLD)."""
+    return os.environ.get("DB_PREPARE_THRESHOLD", "5").lower() not in ("off", "none", "")
+
+
+def pgbench_mode(scripts: list[str]) -> str:
+    """pgbench's protocol for a floor: `prepared` (each statement parsed and planned once per
+    connection, as the app's prepared statements are) when the app prepares and the scripts
+    have no variables (pgbench's prepared mode turns `':name'` into a parameter inside quotes:
+    the captured writes keep `simple`, as do statements with `:word` in a literal, such as a
+    timestamp or a search's tsquery); else `simple`."""
+    if not app_prepares():
+        return "simple"
+    has_variables = any(PGBENCH_VARIABLE.search(Path(script).read_text()) for script in scripts)
+    return "simple" if has_variables else "prepared"
+
+
+def floor_protocols(data: dict[str, Any]) -> str:
+    """Which pgbench protocol the run's SQL floors used, per endpoint where they differ."""
+    modes: dict[str, set[str]] = {}
+    for size in data.get("sizes", {}).values():
+        for name, endpoint in size.get("endpoints", {}).items():
+            for cell in endpoint.get("sql_floor", {}).values():
+                if "protocol" in cell:
+                    modes.setdefault(cell["protocol"], set()).add(name)
+    if not modes:
+        return "`-M simple`"
+    if len(modes) == 1:
+        return f"`-M {next(iter(modes))}` (the app prepares its statements too)"
+    return "; ".join(
+        f"`-M {mode}` for {', '.join(sorted(names))}" for mode, names in sorted(modes.items())
+    )
+
+
 def pgbench(
     database_url: str, scripts: list[str], concurrency: int, seconds: float, folder: Path
 ) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("pgbench_log*"):
         old.unlink()
+    mode = pgbench_mode(scripts)
     command = [
         "pgbench",
         "-n",
         "-M",
-        "simple",
+        mode,
         f"-c{concurrency}",
         f"-j{min(concurrency, 2)}",
         f"-T{max(1, round(seconds))}",
@@ -369,6 +409,7 @@ def pgbench(
         "p95_ms": round(pgscript.percentile(latencies, 0.95), 3),
         "p99_ms": round(pgscript.percentile(latencies, 0.99), 3),
         "failed": int(failed.group(1)) if failed else 0,
+        "protocol": mode,
     }
 
 
@@ -521,7 +562,8 @@ def render_markdown(data: dict[str, Any]) -> str:
         "Requests send `Accept-Encoding: gzip`.",
         "",
         "Floors: **(a) SQL** - the SQL the view ran on one cold-cache request, replayed by "
-        "pgbench straight to PostgreSQL (no Django, no network hop); **(b) framework** - "
+        "pgbench straight to PostgreSQL (no Django, no network hop; protocol "
+        f"{floor_protocols(data)}); **(b) framework** - "
         "`/bench/floor/`, a constant 8 KB JSON body through nginx, gunicorn and every "
         "middleware; **(c) static** - the same body as a file served by nginx. "
         "`/a` and `/b` are the endpoint's rps as a fraction of floor (a) and (b) at the "

@@ -68,6 +68,29 @@ def with_photos(queryset: QuerySet[Ad]) -> QuerySet[Ad]:
     return queryset.extra(select={PHOTO_ROWS: PHOTOS_SQL})  # noqa: S610 (constant SQL)
 
 
+# The seller's columns a listing page does not show (PublicProfileOutput): left unread, not
+# parsed (two timestamps and the password hash a row) and no bigger rows to send.
+OWNER_UNSHOWN = tuple(
+    f"owner__{name}"
+    for name in (
+        "password",
+        "last_login",
+        "is_superuser",
+        "email",
+        "phone",
+        "is_staff",
+        "is_active",
+        "is_suspended",
+        "suspended_at",
+    )
+)
+
+
+def with_owner(queryset: QuerySet[Ad]) -> QuerySet[Ad]:
+    """The seller joined, with the columns an ad's `owner` shows only."""
+    return queryset.select_related("owner").defer(*OWNER_UNSHOWN)
+
+
 def with_relations(queryset: QuerySet[Ad]) -> QuerySet[Ad]:
     """What rendering an ad reads, for one ad or a short list: owner, category and locations
     joined (cheap for a few rows, and no tree read on a cold cache), photos prefetched. The

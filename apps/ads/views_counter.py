@@ -23,7 +23,7 @@ from django.db import connection
 from redis.exceptions import RedisError
 
 from apps.common import cache
-from apps.common.redis import cache_key, get_redis
+from apps.common.redis import cache_key, get_redis, run_script
 
 logger = logging.getLogger(__name__)
 PENDING_KEY = "ad-views:pending"
@@ -80,7 +80,7 @@ def record_step(*, ad_id: object, viewer: str) -> cache.OnFresh:
 def record_view(*, ad_id: object, viewer: str) -> bool:
     step = record_step(ad_id=ad_id, viewer=viewer)
     try:
-        added = get_redis().eval(step.script, len(step.keys), *step.keys, *step.args)
+        added = run_script(get_redis(), step.script, list(step.keys), list(step.args))
         return bool(added)
     except RedisError:
         logger.warning("view of ad %s not counted: Redis unavailable", ad_id)

@@ -273,7 +273,7 @@ def use_daily_quota(scope: str, idents: list[str], limit: int | None) -> int:
     day = datetime.now(tz=UTC).strftime("%Y%m%d")
     keys = [cache_key("quota", scope, day, ident) for ident in idents]
     try:
-        capped = get_redis().eval(DAILY_QUOTA_SCRIPT, len(keys), *keys, limit, 2 * 86400)
+        capped = run_script(get_redis(), DAILY_QUOTA_SCRIPT, keys, [limit, 2 * 86400])
     except RedisError:
         logger.warning("daily quota %s skipped: Redis unavailable", scope)
         return 0

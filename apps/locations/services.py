@@ -1,15 +1,25 @@
 from __future__ import annotations
 
-from django.core.cache import cache
+import logging
+
 from django.db import transaction
 from django.utils.text import slugify
 
 from apps.locations import selectors
 from apps.locations.models import Location
 
+logger = logging.getLogger(__name__)
+
 
 def invalidate_tree() -> None:
-    transaction.on_commit(lambda: cache.delete(selectors.TREE_CACHE_KEY))
+    """Bump the tree's version now (this transaction reads its own writes) and again on
+    commit (a read between the write and the commit may have cached the old tree under the
+    new version: the second bump retires it)."""
+    try:
+        selectors.bump_version()
+    except Exception:  # Redis away: the commit bump will do
+        logger.warning("could not bump the location tree cache", exc_info=True)
+    transaction.on_commit(selectors.bump_version, robust=True)
 
 
 @transaction.atomic

@@ -94,6 +94,15 @@ DATABASES["default"]["OPTIONS"]["pool"] = {
     "max_size": env.int("DB_POOL_MAX", default=16),
     "timeout": env.int("DB_POOL_TIMEOUT", default=10),
 }
+# Prepared statements: parameters bound by the server (`$1`, not quoted into the text), and a
+# statement run DB_PREPARE_THRESHOLD times on a connection is prepared there, so PostgreSQL
+# stops parsing and planning it again (an ad's detail: 0.79 ms of planning for 0.17 ms of
+# execution at 1M ads). Needs a direct connection or a pooler that keeps prepared statements
+# (PgBouncer >= 1.21 with max_prepared_statements); DB_PREPARE_THRESHOLD=off turns both off.
+DB_PREPARE_THRESHOLD = env.str("DB_PREPARE_THRESHOLD", default="5")
+if DB_PREPARE_THRESHOLD.lower() not in ("off", "none", ""):
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(DB_PREPARE_THRESHOLD)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

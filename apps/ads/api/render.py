@@ -146,18 +146,15 @@ def category_briefs(ids: set[int], tree: Any = None) -> dict[int, Brief]:
     return found
 
 
-def _flatten(nodes: list[dict[str, Any]], into: dict[int, Brief]) -> dict[int, Brief]:
-    for node in nodes:
-        into[node["id"]] = {"id": node["id"], "slug": node["slug"], "name": node["name"]}
-        _flatten(node["children"], into)
-    return into
-
-
 def location_briefs(ids: set[int], roots: list[dict[str, Any]] | None = None) -> dict[int, Brief]:
     """`roots`: the cached location tree if the caller has read it already."""
     if not ids:
         return {}
-    known = _flatten(location_selectors.location_tree() if roots is None else roots, {})
+    known = (
+        location_selectors.location_briefs_by_id()
+        if roots is None
+        else location_selectors.briefs_of(roots)
+    )
     found = {i: known[i] for i in ids if i in known}
     missing = ids - found.keys()
     if missing:

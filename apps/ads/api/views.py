@@ -113,7 +113,7 @@ class AdListCreateView(AnonymousReadCache, GenericAPIView):
         )
         paginator = cast(ListingPagination, self.paginator)
         ads = paginator.paginate(
-            selectors.with_photos(queryset.select_related("owner")),
+            selectors.with_photos(selectors.with_owner(queryset)),
             request,
             count=count,
             exact=exact,
