@@ -132,7 +132,7 @@ class AdListCreateView(AnonymousReadCache, GenericAPIView):
         # Rendered from the object just written (no re-read): its owner, category and
         # location are loaded, and a new ad has no photos and nobody's favourite yet. Its
         # status is the one it was created with (moderation runs after the commit).
-        ad._prefetched_objects_cache = {"images": AdImage.objects.none()}  # type: ignore[attr-defined]
+        setattr(ad, selectors.PHOTO_ROWS, None)  # no photos yet: no queryset to build
         body = render.render([ad], request=request, favorited=set())[0]
         return Response(body, status=status.HTTP_201_CREATED)
 
