@@ -337,18 +337,14 @@ def wrk(requests_file: Path, concurrency: int, seconds: float) -> dict[str, Any]
 PGBENCH_VARIABLE = re.compile(r"(?<!:):(?!:)\w")
 
 
-def app_prepares() -> bool:
-    """Whether the app prepares its statements (marketplace.settings.base, DB_PREPARE_THRESHOLD)."""
-    return os.environ.get("DB_PREPARE_THRESHOLD", "5").lower() not in ("off", "none", "")
-
-
-def pgbench_mode(scripts: list[str]) -> str:
+def pgbench_mode(scripts: list[str], app_prepares: bool) -> str:
     """pgbench's protocol for a floor: `prepared` (each statement parsed and planned once per
-    connection, as the app's prepared statements are) when the app prepares and the scripts
+    connection, as the app's prepared statements are) when the app prepares (its database
+    settings, reported by `harness_django.prepare`) and the scripts
     have no variables (pgbench's prepared mode turns `':name'` into a parameter inside quotes:
     the captured writes keep `simple`, as do statements with `:word` in a literal, such as a
     timestamp or a search's tsquery); else `simple`."""
-    if not app_prepares():
+    if not app_prepares:
         return "simple"
     has_variables = any(PGBENCH_VARIABLE.search(Path(script).read_text()) for script in scripts)
     return "simple" if has_variables else "prepared"
@@ -372,12 +368,17 @@ def floor_protocols(data: dict[str, Any]) -> str:
 
 
 def pgbench(
-    database_url: str, scripts: list[str], concurrency: int, seconds: float, folder: Path
+    database_url: str,
+    scripts: list[str],
+    concurrency: int,
+    seconds: float,
+    folder: Path,
+    app_prepares: bool,
 ) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("pgbench_log*"):
         old.unlink()
-    mode = pgbench_mode(scripts)
+    mode = pgbench_mode(scripts, app_prepares)
     command = [
         "pgbench",
         "-n",
@@ -479,7 +480,12 @@ def run_size(ads: int, args: argparse.Namespace) -> dict[str, Any]:
                     continue
                 log(f"{ads:,} ads: pgbench {name} c={c}")
                 result["endpoints"][name]["sql_floor"][str(c)] = pgbench(
-                    stack.database_url, scripts, c, args.pg_duration, stack.dir / "pglog"
+                    stack.database_url,
+                    scripts,
+                    c,
+                    args.pg_duration,
+                    stack.dir / "pglog",
+                    captured[name]["app_prepares"],
                 )
         log(f"{ads:,} ads: starting nginx :{PORTS['nginx']} -> gunicorn, uvicorn")
         stack.start_web()

@@ -239,6 +239,14 @@ def capture(request_line: str) -> tuple[int, pgscript.Capture]:
     return response.status_code, pgscript.Capture(statements, fresh)
 
 
+def app_prepares() -> bool:
+    """Whether the app's connections prepare statements (marketplace.settings.base,
+    DB_PREPARE_THRESHOLD): the SQL floors then replay the same way."""
+    from django.db import connection
+
+    return connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
+
+
 def prepare(out: Path, ads: int) -> dict[str, Any]:
     from django.db import connection
 
@@ -295,6 +303,7 @@ def prepare(out: Path, ads: int) -> dict[str, Any]:
             "queries": [len(cap.statements) for _, cap in results],
             "scripts": [str(path) for path in scripts],
             "sample_sql": captures[0].statements if captures else [],
+            "app_prepares": app_prepares(),
         }
     (out / "captured.json").write_text(json.dumps(captured, indent=1))
     return captured

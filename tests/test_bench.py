@@ -116,7 +116,9 @@ def database_url() -> str:
 def run_pgbench(folder: Path, scripts: list[Path], transactions: int, clients: int) -> str:
     if not shutil.which("pgbench"):
         pytest.skip("pgbench is not installed")
-    mode = harness.pgbench_mode([str(script) for script in scripts])
+    from bench import harness_django
+
+    mode = harness.pgbench_mode([str(script) for script in scripts], harness_django.app_prepares())
     command = ["pgbench", "-n", "-M", mode, f"-c{clients}", f"-t{transactions}"]
     for script in scripts:
         command += ["-f", str(script)]
@@ -183,8 +185,9 @@ def test_captured_detail_and_posting_replay_through_pgbench(
     scripts += pgscript.write_scripts(tmp_path / "detail", [detail])
     # Reads replay as prepared statements, as the app runs them; the writes' scripts carry
     # fresh values in pgbench variables, which only the simple protocol puts in quotes.
-    assert harness.pgbench_mode([str(scripts[1])]) == "prepared"
-    assert harness.pgbench_mode([str(scripts[0])]) == "simple"
+    assert harness_django.app_prepares()
+    assert harness.pgbench_mode([str(scripts[1])], app_prepares=True) == "prepared"
+    assert harness.pgbench_mode([str(scripts[0])], app_prepares=True) == "simple"
     before = Ad._base_manager.count()
     out = run_pgbench(tmp_path, scripts[:1], transactions=3, clients=2)
     assert "number of transactions actually processed: 6/6" in out
@@ -212,20 +215,18 @@ class Recorder(BaseHTTPRequestHandler):
         return
 
 
-def test_pgbench_mode_sees_what_pgbench_takes_for_a_variable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pgbench_mode_sees_what_pgbench_takes_for_a_variable(tmp_path: Path) -> None:
     def script(text: str) -> str:
         path = tmp_path / f"{uuid.uuid4().hex}.sql"
         path.write_text(text)
         return str(path)
 
     plain = script('SELECT "id"::text FROM "ads_ad" WHERE "slug" = \'x\';\n')
-    assert harness.pgbench_mode([plain]) == "prepared"
+    assert harness.pgbench_mode([plain], app_prepares=True) == "prepared"
     for text in ("SELECT ':new1_id';", "SELECT '2026-11-28 03:43:56+00';", "SELECT '{tv:A}';"):
-        assert harness.pgbench_mode([plain, script(text)]) == "simple", text
-    monkeypatch.setenv("DB_PREPARE_THRESHOLD", "off")
-    assert harness.pgbench_mode([plain]) == "simple"  # the app does not prepare: nor the floor
+        assert harness.pgbench_mode([plain, script(text)], app_prepares=True) == "simple", text
+    # the app does not prepare: nor the floor
+    assert harness.pgbench_mode([plain], app_prepares=False) == "simple"
 
 
 def test_wrk_script_sends_each_line_and_counts_errors(tmp_path: Path) -> None:

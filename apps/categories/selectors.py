@@ -13,13 +13,13 @@ Structure comes from `parent` pointers (not `path`), so a wrong `path` cannot hi
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
 
 from apps.categories.models import Category
+from apps.common import versions
 
 logger = logging.getLogger(__name__)
 
@@ -111,22 +111,8 @@ def _read_rows() -> tuple[dict[str, Any], dict[int, int]]:
     return build_tree_data(rows), {row["id"]: row["ad_count"] for row in rows}
 
 
-def new_epoch() -> int:
-    """Where a fresh version counter starts: never a number an earlier counter (before Redis
-    lost its keys) reached, so a process's memo of an old tree cannot match by accident."""
-    return time.time_ns()
-
-
 def tree_version() -> int:
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, new_epoch(), timeout=None)
-            version = cache.get(VERSION_KEY)
-        return int(version or 0)
-    except Exception:  # Redis away: serve from the database
-        logger.warning("category tree cache unavailable", exc_info=True)
-        return -1
+    return versions.current(VERSION_KEY, what="category tree")
 
 
 # The tree this process read last, with its version: a request reads the tree several times

@@ -6,13 +6,11 @@ on commit. `adjust_ad_counts` is the ads app's hook: it runs inside the ad's tra
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, ProtectedError, Value
 from django.db.models.functions import Concat, Substr
@@ -21,10 +19,9 @@ from django.utils.text import slugify
 
 from apps.categories import attribute_schema, selectors
 from apps.categories.models import Category
+from apps.common import versions
 from apps.common.audit import record_action
 from apps.common.errors import Conflict, FieldError
-
-logger = logging.getLogger(__name__)
 
 # `all/` and `admin/...` are routes beside `<slug>/`.
 RESERVED_SLUGS = frozenset({"all", "admin"})
@@ -42,20 +39,11 @@ class HasDependents(Conflict):
 
 def invalidate_tree_cache() -> None:
     """Bump the tree's cache version: the next read rebuilds from the database."""
-    cache.add(selectors.VERSION_KEY, selectors.new_epoch(), timeout=None)
-    cache.incr(selectors.VERSION_KEY)
+    versions.bump(selectors.VERSION_KEY)
 
 
 def _invalidate_on_commit() -> None:
-    """Bump now and again on commit. The commit bump is the one that matters: a read between
-    the write and the commit may cache the old tree under the new version, and the second bump
-    retires it. The early bump lets this transaction (and tests, which never commit) read
-    their own writes."""
-    try:
-        invalidate_tree_cache()
-    except Exception:  # Redis away: the commit bump (or the key's expiry) will do
-        logger.warning("could not bump the category tree cache", exc_info=True)
-    transaction.on_commit(invalidate_tree_cache, robust=True)
+    versions.bump_now_and_on_commit(selectors.VERSION_KEY, what="category tree")
 
 
 # --- slugs ------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ the briefs of its ads' and sellers' locations)."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.core.cache import cache
 
+from apps.common import versions
 from apps.locations.models import Location
 
 logger = logging.getLogger(__name__)
@@ -27,23 +27,11 @@ _memo: tuple[int, list[dict[str, Any]], dict[int, Brief]] | None = None
 
 
 def tree_version() -> int:
-    """The tree's version; a fresh counter starts at the clock in ns (never a number an
-    earlier counter reached, so a memo cannot match an old tree after Redis lost its keys);
-    -1 with Redis away."""
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-            version = cache.get(VERSION_KEY)
-        return int(version or 0)
-    except Exception:  # Redis away: serve from the database
-        logger.warning("location tree cache unavailable", exc_info=True)
-        return -1
+    return versions.current(VERSION_KEY, what="location tree")
 
 
 def bump_version() -> None:
-    cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-    cache.incr(VERSION_KEY)
+    versions.bump(VERSION_KEY)
 
 
 def flatten(nodes: list[dict[str, Any]], into: dict[int, Brief] | None = None) -> dict[int, Brief]:

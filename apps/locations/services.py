@@ -1,25 +1,15 @@
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django.utils.text import slugify
 
+from apps.common import versions
 from apps.locations import selectors
 from apps.locations.models import Location
 
-logger = logging.getLogger(__name__)
-
 
 def invalidate_tree() -> None:
-    """Bump the tree's version now (this transaction reads its own writes) and again on
-    commit (a read between the write and the commit may have cached the old tree under the
-    new version: the second bump retires it)."""
-    try:
-        selectors.bump_version()
-    except Exception:  # Redis away: the commit bump will do
-        logger.warning("could not bump the location tree cache", exc_info=True)
-    transaction.on_commit(selectors.bump_version, robust=True)
+    versions.bump_now_and_on_commit(selectors.VERSION_KEY, what="location tree")
 
 
 @transaction.atomic
