@@ -278,7 +278,8 @@ def up() -> list[str]:
         redis_url, fresh = start_redis()
         state["REDIS_URL"] = redis_url
         started += ["redis"] if fresh else []
-    write_state(state)
+    if state:  # with both URLs given, leave the file to whichever run started embedded ones
+        write_state({**read_state(), **state})
     ensure_database(database_url)
     return started
 

@@ -12,3 +12,6 @@ CORS_ALLOWED_ORIGINS = env.list(
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 SERVE_MEDIA = True
+# `manage.py runserver` serves WebSockets too (daphne's runserver). Only here: daphne pulls
+# Twisted and Autobahn in (~40 MB per process), which the gunicorn workers never use.
+INSTALLED_APPS = ["daphne", *INSTALLED_APPS]  # noqa: F405
