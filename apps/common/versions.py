@@ -48,4 +48,8 @@ def bump_now_and_on_commit(key: str, *, what: str) -> None:
         bump(key)
     except Exception:  # Redis away: the commit bump (or the cached copy's expiry) will do
         logger.warning("could not bump the %s cache", what, exc_info=True)
-    transaction.on_commit(lambda: bump(key), robust=True)
+
+    def bump_on_commit() -> None:  # named: a failing robust callback is logged by its name
+        bump(key)
+
+    transaction.on_commit(bump_on_commit, robust=True)

@@ -30,10 +30,6 @@ def tree_version() -> int:
     return versions.current(VERSION_KEY, what="location tree")
 
 
-def bump_version() -> None:
-    versions.bump(VERSION_KEY)
-
-
 def flatten(nodes: list[dict[str, Any]], into: dict[int, Brief] | None = None) -> dict[int, Brief]:
     """{id: brief} of the nodes and all under them."""
     into = {} if into is None else into
