@@ -2,7 +2,8 @@
 
 Any input is accepted (quotes, %, operators, emoji, 10,000 characters): terms are the word
 characters only, at most MAX_TERMS of them, each at most MAX_TERM_LENGTH long, so a query can
-never be slow or malformed. The last term matches as a prefix (the user may still be typing).
+never be slow or malformed. The last term matches as a prefix (the user may still be typing),
+unless it is a common word typed whole (whole_words.py).
 """
 
 from __future__ import annotations
@@ -28,13 +29,21 @@ def terms(query: str) -> list[str]:
     return [word[:MAX_TERM_LENGTH] for word in words][:MAX_TERMS]
 
 
-def tsquery_parts(words: list[str], *, weights: str = "") -> list[str]:
-    """['toyota', 'fielder:*'] (or with weights: ['toyota:A', 'fielder:*A'])."""
+def tsquery_parts(
+    words: list[str], *, weights: str = "", last_forms: list[str] | None = None
+) -> list[str]:
+    """['toyota', 'fielder:*'] (or with weights: ['toyota:A', 'fielder:*A']). `last_forms`: the
+    whole words the last one matches instead of its prefix (whole_words.whole_forms):
+    ['land', '(sale | sales)']."""
     if not words:
         return []
     *whole, last = words
     parts = [f"{word}:{weights}" if weights else word for word in whole]
-    parts.append(f"{last}:*{weights}")
+    if last_forms:
+        forms = [f"{form}:{weights}" if weights else form for form in last_forms]
+        parts.append(forms[0] if len(forms) == 1 else "(" + " | ".join(forms) + ")")
+    else:
+        parts.append(f"{last}:*{weights}")
     return parts
 
 

@@ -404,6 +404,9 @@ CELERY_BEAT_SCHEDULE["rebuild-search-tables"] = {  # typo vocabulary + facet cou
 }
 # PostgreSQL search: past this many matches, count/facets are estimates (count_is_estimate).
 SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=2000)
+# PostgreSQL search: a last word in at least this many ads matches whole, not as a prefix
+# (apps/search/whole_words.py).
+SEARCH_WHOLE_WORD_MIN_ADS = env.int("SEARCH_WHOLE_WORD_MIN_ADS", default=5000)
 REPORT_HIDE_THRESHOLD = env.int("REPORT_HIDE_THRESHOLD", default=3)
 
 # --- payments ---------------------------------------------------------------------------------

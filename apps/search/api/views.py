@@ -81,7 +81,17 @@ def page_number(request: Request) -> int:
 
 class SearchView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Any text; typo tolerant.")],
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description=(
+                    "Any text; typo tolerant. The last word also matches as a prefix, unless "
+                    "it is a common word typed whole (in SEARCH_WHOLE_WORD_MIN_ADS ads or "
+                    "more): then it matches as itself or a common word it begins."
+                ),
+            )
+        ],
         responses={200: s.SearchPageOutput},
         description=(
             "Active ads matching `q` and the listing filters, by relevance (every word in the "

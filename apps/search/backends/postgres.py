@@ -1,7 +1,8 @@
 """PostgreSQL search (the default): one server, nothing to sync.
 
-Matching: the stored `search_vector` (GIN) against the query's terms, the last one as a prefix,
-in the `simple` and `english` configurations; or the query's words naming a category (with its
+Matching: the stored `search_vector` (GIN) against the query's terms, the last one as a prefix
+(or, a common word typed whole, as that word: whole_words.py), in the `simple` and `english`
+configurations; or the query's words naming a category (with its
 descendants). Typos are a fallback: when the exact terms find fewer than TYPO_FALLBACK_BELOW
 ads, each word (3+ letters) gets up to 5 corrections from the vocabulary of title words
 (search_searchvocabulary: trigram index, `word %> typed`, then levenshtein within
@@ -39,6 +40,7 @@ from django.http import QueryDict
 from apps.ads.filters import AdFilter
 from apps.ads.models import LIVE_ACTIVE, Ad
 from apps.search import text as search_text
+from apps.search import whole_words
 from apps.search.backends.base import SearchPage, SearchQuery, Suggestion
 from apps.search.backends.common import (
     FacetScope,
@@ -53,6 +55,13 @@ from apps.search.text import name_has_word_prefix
 # a word both configurations read alike looked up once (search_tsquery, migration 0005): one
 # constant at plan time.
 TSQUERY = "search_tsquery(%s::text[])"
+# The search vector's weight-A part (the title) without the weight: ad_title_vector_gin's
+# expression (migration 0007). It matches some words exactly when the vector matches them at
+# weight A, from an index of title words only.
+TITLE_VECTOR = (
+    "(to_tsvector('simple'::regconfig, mkt_unaccent(coalesce(ads_ad.title, ''))) "
+    "|| to_tsvector('english'::regconfig, mkt_unaccent(coalesce(ads_ad.title, ''))))"
+)
 TYPO = "lower(mkt_unaccent(ads_ad.title)) %%> %s"
 # The category filter's condition (AdFilter: `category_id__in`), as compiled.
 CATEGORY_IN = re.compile(r'"ads_ad"\."category_id" IN \(((?:%s, )*%s)\)')
@@ -201,8 +210,9 @@ class TextMatch:
         self.words = words
         self.tree = tree
         # tsquery parts, one a word (search_tsquery's argument)
-        self.exact = search_text.tsquery_parts(words)
-        self.title = search_text.tsquery_parts(words, weights="A")
+        forms = whole_words.whole_forms(words[-1])
+        self.exact = search_text.tsquery_parts(words, last_forms=forms)
+        self.title = search_text.tsquery_parts(words, weights="A", last_forms=forms)
         self.category_ids = category_ids_named(words, tree)
         corrections = corrections or {}
         self.match = [
@@ -239,7 +249,12 @@ class TextMatch:
         return sql, params
 
     def title_sql(self, *, indexed: bool = True) -> tuple[str, list[Any]]:
-        return matches(indexed, TSQUERY), [self.title]
+        """Every word in the title. Indexed: through the title's own index (a weighted query
+        on the whole vector's index fetches every ad having the words anywhere, to check the
+        weight); unindexed: the weighted query, checked on rows an ordered index walk reads."""
+        if indexed:
+            return f"{TITLE_VECTOR} @@ {TSQUERY}", [self.exact]
+        return matches(False, TSQUERY), [self.title]
 
     def band_sql(self) -> tuple[str, list[Any]]:
         return (
@@ -265,9 +280,10 @@ def visible_ads(viewer: Any) -> tuple[QuerySet[Ad], bool]:
 
 def text_condition(words: list[str]) -> tuple[Q, RawSQL]:
     """The match condition and the relevance band of a text query (words already folded)."""
+    forms = whole_words.whole_forms(words[-1])
     query, title_query = (
-        search_text.tsquery_parts(words),
-        search_text.tsquery_parts(words, weights="A"),
+        search_text.tsquery_parts(words, last_forms=forms),
+        search_text.tsquery_parts(words, weights="A", last_forms=forms),
     )
     category_ids = category_ids_named(words)
     # Constant SQL text; every user value travels as a parameter.
