@@ -19,7 +19,6 @@ cache for CACHE_SECONDS. A catalogue under that many ads has none.
 
 from __future__ import annotations
 
-import bisect
 import re
 
 from django.conf import settings
@@ -48,21 +47,19 @@ def min_ads() -> int:
     return int(getattr(settings, "SEARCH_WHOLE_WORD_MIN_ADS", DEFAULT_MIN_ADS))
 
 
+def cache_key() -> str:
+    return f"search:whole-words:{min_ads()}"
+
+
 def common_words() -> list[str]:
     """The common words, most common first (one cache read; the statistics on a miss)."""
-    threshold = min_ads()
-    key = f"search:whole-words:{threshold}"
-    words: list[str] | None = cache.get(key)
+    words: list[str] | None = cache.get(cache_key())
     if words is None:
         with connection.cursor() as cursor:
-            cursor.execute(COMMON_SQL, [threshold])
+            cursor.execute(COMMON_SQL, [min_ads()])
             words = [word for (word,) in cursor.fetchall() if PLAIN.match(word)]
-        cache.set(key, words, timeout=CACHE_SECONDS)
+        cache.set(cache_key(), words, timeout=CACHE_SECONDS)
     return words
-
-
-def forget() -> None:
-    cache.delete(f"search:whole-words:{min_ads()}")
 
 
 def whole_forms(word: str) -> list[str] | None:
@@ -71,13 +68,5 @@ def whole_forms(word: str) -> list[str] | None:
     words = common_words()
     if word not in words:
         return None
-    ordered = sorted(words)
-    start = bisect.bisect_left(ordered, word)
-    longer = []
-    for candidate in ordered[start + 1 :]:
-        if not candidate.startswith(word):
-            break
-        longer.append(candidate)
-    rank = {candidate: index for index, candidate in enumerate(words)}
-    longer.sort(key=rank.__getitem__)
+    longer = [other for other in words if other != word and other.startswith(word)]
     return [word, *longer[: MAX_EXPANSIONS - 1]]

@@ -33,7 +33,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import BooleanField, IntegerField, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
@@ -278,45 +278,19 @@ def visible_ads(viewer: Any) -> tuple[QuerySet[Ad], bool]:
     return queryset, bool(hidden)
 
 
-def text_condition(words: list[str]) -> tuple[Q, RawSQL]:
-    """The match condition and the relevance band of a text query (words already folded)."""
-    forms = whole_words.whole_forms(words[-1])
-    query, title_query = (
-        search_text.tsquery_parts(words, last_forms=forms),
-        search_text.tsquery_parts(words, weights="A", last_forms=forms),
-    )
-    category_ids = category_ids_named(words)
+def filter_text(queryset: QuerySet[Ad], value: str) -> QuerySet[Ad]:
+    """The listing's `q`: search's match (TextMatch), or a title within typo distance of
+    every word; without the relevance order."""
+    words = search_text.terms(value)
+    if not words:
+        return queryset
     # Constant SQL text; every user value travels as a parameter.
-    exact = RawSQL(  # noqa: S611
-        f"ads_ad.search_vector @@ {TSQUERY}",
-        [query],
-        output_field=BooleanField(),
-    )
     typo_match = RawSQL(  # noqa: S611
         " AND ".join([TYPO] * len(words)),
         words,
         output_field=BooleanField(),
     )
-    condition = Q(exact) | Q(typo_match)
-    if category_ids:
-        condition |= Q(category_id__in=category_ids)
-    band = RawSQL(  # noqa: S611
-        f"CASE WHEN ads_ad.search_vector @@ {TSQUERY} THEN 3 "
-        f"WHEN ads_ad.search_vector @@ {TSQUERY} OR ads_ad.category_id = ANY(%s) THEN 2 "
-        "ELSE 1 END",
-        [title_query, query, category_ids],
-        output_field=IntegerField(),
-    )
-    return condition, band
-
-
-def filter_text(queryset: QuerySet[Ad], value: str) -> QuerySet[Ad]:
-    """The listing's `q`: the same matching as search, without the relevance order."""
-    words = search_text.terms(value)
-    if not words:
-        return queryset
-    condition, _ = text_condition(words)
-    return queryset.filter(condition)
+    return queryset.filter(TextMatch(words).condition() | Q(typo_match))
 
 
 class PostgresSearchBackend:
