@@ -62,6 +62,7 @@ ENDPOINTS = (
     "detail_uncached",
     "categories",
     "search",
+    "search_uncached",
     "favourites",
     "message",
     "post_ad",
@@ -72,13 +73,14 @@ MIX = {
     "detail": 20,  # the hot set, from the cache
     "detail_uncached": 15,  # the long tail
     "categories": 5,
-    "search": 12,
+    "search": 6,  # popular searches, repeated within seconds
+    "search_uncached": 6,  # the long tail
     "favourites": 4,
     "message": 3,
     "post_ad": 1,
 }  # requests per 100, a browsing day
 FLOORS = ("framework", "static")
-SCALING = ("listing", "detail", "detail_uncached", "filtered", "search")
+SCALING = ("listing", "detail", "detail_uncached", "filtered", "search", "search_uncached")
 
 
 def log(message: str) -> None:

@@ -64,6 +64,7 @@ ENDPOINTS = (
     "detail_uncached",
     "categories",
     "search",
+    "search_uncached",
     "favourites",
     "message",
     "post_ad",
@@ -75,6 +76,7 @@ CAPTURES = {
     "detail_uncached": 10,
     "categories": 1,
     "search": 5,
+    "search_uncached": 5,
     "favourites": 5,
     "message": 3,
     "post_ad": 3,
@@ -140,8 +142,15 @@ def requests_for(rng: random.Random) -> dict[str, list[str]]:
     out["detail"] = [line("GET", f"/api/ads/{slug}/") for slug in slugs[:HOT_ADS]]
     out["detail_uncached"] = [line("GET", f"/api/ads/{slug}/?_={{n}}") for slug in slugs]
     out["categories"] = [line("GET", "/api/categories/")]
+    # Searches as users repeat them (popular words: the kept answers of apps/search/
+    # result_cache.py, up to SEARCH_RESULT_CACHE_SECONDS old), and the same words each run in
+    # full (`_={n}` is part of the answer's key).
     out["search"] = [
         line("GET", f"/api/ads/search/?q={term.replace(' ', '+')}") for term in SEARCH_TERMS
+    ]
+    out["search_uncached"] = [
+        line("GET", f"/api/ads/search/?q={term.replace(' ', '+')}&_={{n}}")
+        for term in SEARCH_TERMS
     ]
 
     user_model = get_user_model()

@@ -218,6 +218,9 @@ def setup_django(url: str, settings_module: str) -> None:
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         SMS_BACKEND="apps.notifications.sms.file.FileSmsSender",
     )
+    # Every request runs its search: a kept answer (apps/search/result_cache.py) would measure
+    # a cache read against the SQL floor.
+    os.environ["SEARCH_RESULT_CACHE_SECONDS"] = "0"
     # Keep the throttles (one Redis EVAL per request) but never refuse the benchmark.
     os.environ["THROTTLE_RATES"] = "anon=100000000/h,user=100000000/h"
     os.environ.setdefault("LOG_LEVEL", "WARNING")

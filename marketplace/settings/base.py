@@ -407,6 +407,9 @@ SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=2000)
 # PostgreSQL search: a last word in at least this many ads matches whole, not as a prefix
 # (apps/search/whole_words.py).
 SEARCH_WHOLE_WORD_MIN_ADS = env.int("SEARCH_WHOLE_WORD_MIN_ADS", default=5000)
+# Search answers (ids, count, facets) kept this many seconds; the contract lets search lag 5 s
+# (apps/search/result_cache.py). 0: every search runs.
+SEARCH_RESULT_CACHE_SECONDS = env.int("SEARCH_RESULT_CACHE_SECONDS", default=5)
 REPORT_HIDE_THRESHOLD = env.int("REPORT_HIDE_THRESHOLD", default=3)
 
 # --- payments ---------------------------------------------------------------------------------

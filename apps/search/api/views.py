@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from apps.ads import selectors as ad_selectors
 from apps.ads.api import render
 from apps.common.pagination import PageNumberPagination
-from apps.search import services
+from apps.search import result_cache, services
 from apps.search.api import serializers as s
 from apps.search.backends.base import SearchQuery, get_search_backend
 from apps.search.models import SavedSearch
@@ -99,7 +99,10 @@ class SearchView(APIView):
             "`ordering` overrides. Facets cover the whole filtered result, except when more "
             "ads match than the server counts (SEARCH_COUNT_CAP, a few thousand): then "
             "`count` is that number, `count_is_estimate` is true, the facets cover those ads "
-            "only, and pages end there."
+            "only, and pages end there. A search with words is answered from the same "
+            "search's answer of the last SEARCH_RESULT_CACHE_SECONDS (5) when there is one: "
+            "which ads match, their order, `count` and the facets may lag that long (as the "
+            "contract allows search to); the ads on the page are always as they are now."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -115,7 +118,7 @@ class SearchView(APIView):
             limit=size,
             viewer=request.user,
         )
-        result = get_search_backend().search(query)
+        result = result_cache.search(query)
         if number > 1 and query.offset >= result.total:
             raise NotFound("Invalid page.")
         by_id = {

@@ -38,7 +38,13 @@ from rest_framework.exceptions import ValidationError
 
 from apps.search import text as search_text
 from apps.search.backends import es_builders as builders
-from apps.search.backends.base import SearchIndexError, SearchPage, SearchQuery, Suggestion
+from apps.search.backends.base import (
+    SearchIndexError,
+    SearchPage,
+    SearchQuery,
+    Suggestion,
+    hidden_owner_ids,
+)
 from apps.search.backends.common import (
     assemble_facets,
     category_ids_named,
@@ -67,8 +73,6 @@ def parse_filters(query: SearchQuery) -> builders.Filters:
     from apps.ads.models import Ad
     from apps.categories import selectors as category_selectors
     from apps.locations import selectors as location_selectors
-    from apps.users import selectors as user_selectors
-
     params = QueryDict(mutable=True)
     for key, value in query.params.items():
         if key not in NOT_FILTERS:
@@ -112,11 +116,9 @@ def parse_filters(query: SearchQuery) -> builders.Filters:
         filters.attributes.append(
             builders.AttributeFilter(key=key, kind=kind, bound=bound, value=value)
         )
-    viewer = query.viewer
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
-        filters.hidden_owner_ids = sorted(
-            str(i) for i in user_selectors.blocked_user_ids(user=viewer)
-        )
+    hidden = hidden_owner_ids(query)
+    if hidden:
+        filters.hidden_owner_ids = sorted(str(i) for i in hidden)
     return filters
 
 

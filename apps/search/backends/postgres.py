@@ -41,7 +41,7 @@ from apps.ads.filters import AdFilter
 from apps.ads.models import LIVE_ACTIVE, Ad
 from apps.search import text as search_text
 from apps.search import whole_words
-from apps.search.backends.base import SearchPage, SearchQuery, Suggestion
+from apps.search.backends.base import SearchPage, SearchQuery, Suggestion, hidden_owner_ids
 from apps.search.backends.common import (
     FacetScope,
     assemble_facets,
@@ -265,16 +265,12 @@ class TextMatch:
         )
 
 
-def visible_ads(viewer: Any) -> tuple[QuerySet[Ad], bool]:
+def visible_ads(query: SearchQuery) -> tuple[QuerySet[Ad], bool]:
     """public_ads(), and whether it hides anyone's ads from this viewer (blocks)."""
-    from apps.users import selectors as user_selectors
-
     queryset = Ad.objects.filter(LIVE_ACTIVE)
-    hidden: set[Any] = set()
-    if viewer is not None and viewer.is_authenticated:
-        hidden = user_selectors.blocked_user_ids(user=viewer)
-        if hidden:
-            queryset = queryset.exclude(owner_id__in=hidden)
+    hidden = hidden_owner_ids(query)
+    if hidden:
+        queryset = queryset.exclude(owner_id__in=hidden)
     return queryset, bool(hidden)
 
 
@@ -302,7 +298,7 @@ class PostgresSearchBackend:
     def _filtered(self, query: SearchQuery) -> tuple[QuerySet[Ad], bool]:
         """Live active ads the viewer may see, with the listing's filters and ordering; and
         whether a block hides some."""
-        visible, hides = visible_ads(query.viewer)
+        visible, hides = visible_ads(query)
         filters = {
             key: value
             for key, value in query.params.items()

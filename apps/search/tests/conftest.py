@@ -150,3 +150,11 @@ def search(api: Any, engine: Engine) -> Callable[..., Any]:
         return (client or api).get(url or "/api/ads/search/", params)
 
     return get
+
+
+@pytest.fixture
+def answers_run(settings: Any) -> None:
+    """Every search runs in the backend: no kept answer (apps/search/result_cache.py). For
+    tests of the backend's own freshness and statements; the cache's lag (up to
+    SEARCH_RESULT_CACHE_SECONDS, as the contract allows) is tested in test_result_cache.py."""
+    settings.SEARCH_RESULT_CACHE_SECONDS = 0

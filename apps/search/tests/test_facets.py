@@ -241,7 +241,7 @@ def test_typos_are_a_fallback_when_the_words_find_few_ads(search, catalog, selle
     ],
 )
 def test_queries_are_the_same_for_1_and_50_ads(
-    search, catalog, seller, django_assert_num_queries, params
+    search, catalog, seller, django_assert_num_queries, params, answers_run
 ):
     for n in range(55):
         make_ad(

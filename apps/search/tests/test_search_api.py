@@ -620,7 +620,7 @@ def test_suspended_owners_ads_disappear(search, catalog, seller):
 
 
 def test_an_ad_is_found_once_active_and_dropped_once_sold(
-    search, engine, client_for, catalog, seller, django_capture_on_commit_callbacks
+    search, engine, client_for, catalog, seller, django_capture_on_commit_callbacks, answers_run
 ):
     from apps.ads import services as ad_services
     from apps.ads.status import Actor

@@ -47,7 +47,7 @@ def test_a_typo_search_looks_its_words_up_once_and_a_good_one_never(
 
 
 def test_a_renamed_category_is_matched_by_its_new_name_at_once(
-    api: Any, catalog: Any, seller: Any
+    api: Any, catalog: Any, seller: Any, answers_run: None
 ) -> None:
     bike = make_ad(owner=seller, category=catalog.motorcycles, title="Boxer 150 red")
     assert api.get("/api/ads/search/", {"q": "motorcycles"}).json()["count"] == 1
