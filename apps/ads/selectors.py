@@ -12,6 +12,7 @@ from uuid import UUID
 from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import (
+    BooleanField,
     Case,
     F,
     Func,
@@ -21,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.ads.models import (
@@ -434,6 +436,33 @@ def rows_compiled_once(name: str, queryset: QuerySet[Ad], params: tuple[Any, ...
     if tuple(values) == params:
         _COMPILED[key] = (sql, plan)
     return rows_with_sql(queryset, sql, values, plan)
+
+
+# public_ads_with_ids's statement per column list: its SQL and column plan, compiled once from a
+# template whose only parameters are the status and the id array.
+_WITH_IDS: dict[tuple[str, tuple[str, ...]], tuple[QuerySet[Ad], str, ColumnPlan]] = {}
+
+
+def public_ads_with_ids(ids: list[UUID], *, columns: tuple[str, ...]) -> list[Ad]:
+    """The active ads among `ids`, in that order, with their owners (`owner__` columns) and
+    only `columns`: a search page's ads. One statement, `id = ANY(array)` (the same SQL for
+    any number of ids), compiled by Django once per column list (building and compiling the
+    queryset was ~1 ms of CPU a page)."""
+    if not ids:
+        return []
+    key = (connection.alias, columns)
+    known = _WITH_IDS.get(key)
+    if known is None:
+        # Constant SQL; the ids travel as the array parameter.
+        with_ids = RawSQL('"ads_ad"."id" = ANY(%s::uuid[])', [[]], output_field=BooleanField())
+        template = public_ads().filter(with_ids).select_related("owner").only(*columns)
+        compiler = template.query.get_compiler(using=template.db)
+        sql, _ = compiler.as_sql()
+        known = _WITH_IDS[key] = (template, sql, ColumnPlan.of(compiler))
+    template, sql, plan = known
+    rows = rows_with_sql(template.all(), sql, (AdStatus.ACTIVE, list(ids)), plan)
+    by_id = {ad.pk: ad for ad in rows}
+    return [by_id[ad_id] for ad_id in ids if ad_id in by_id]
 
 
 def get_visible_ad(*, slug: str, viewer: User | Any = None, relations: bool = True) -> Ad | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,8 @@ from apps.search.backends.base import (
 )
 
 DEFAULT_SECONDS = 5
+# A kept answer this old (a share of the kept time) is run again by one request.
+REFRESH_AFTER = 0.6
 KEY_VERSION = 1
 
 
@@ -59,8 +62,9 @@ def cache_key(query: SearchQuery) -> str:
     return f"search:answer:{KEY_VERSION}:{digest}"
 
 
-def stored(page: SearchPage) -> dict[str, Any]:
+def stored(page: SearchPage, answered_at: float) -> dict[str, Any]:
     return {
+        "at": answered_at,
         "ids": [str(ad_id) for ad_id in page.ids],
         "total": page.total,
         "estimated": page.estimated,
@@ -77,9 +81,16 @@ def restored(entry: dict[str, Any]) -> SearchPage:
     )
 
 
+def refresh_lock_key(key: str, entry: dict[str, Any]) -> str:
+    """Taken by the one request that runs the search again for this kept answer."""
+    return f"{key}:refresh:{entry['at']}"
+
+
 def search(query: SearchQuery) -> SearchPage:
     """The backend's answer to `query`, from the cache when the same search was answered in
-    the last seconds()."""
+    the last seconds(). Past REFRESH_AFTER of that time, one request runs it again (the
+    first to take the refresh lock) while the others are still answered from the kept one,
+    so that a popular search is never answered by many requests at once when it expires."""
     backend = get_search_backend()
     ttl = seconds()
     if ttl <= 0 or not search_text.terms(query.text):
@@ -91,7 +102,13 @@ def search(query: SearchQuery) -> SearchPage:
     key = cache_key(query)
     entry = cache.get(key)
     if entry is not None:
-        return restored(entry)
+        due = time.time() - float(entry["at"]) >= ttl * REFRESH_AFTER
+        if not due or not cache.add(refresh_lock_key(key, entry), 1, timeout=ttl):
+            return restored(entry)
+    answered_at = time.time()
     page = backend.search(query)
-    cache.set(key, stored(page), timeout=ttl)
+    # Kept until `ttl` after the statement started, not after it ended: never older than that.
+    left = ttl - (time.time() - answered_at)
+    if left > 0:
+        cache.set(key, stored(page, answered_at), timeout=left)
     return page

@@ -27,7 +27,7 @@ from apps.users.models import User
 # What apps.ads.api.render reads of an ad and its owner. As the listing does: the owner joined,
 # the photos prefetched, category and location briefs from the cached trees (joining them made
 # 100 more model instances a page: a quarter of the view's CPU time), no column nobody shows.
-RENDERED_COLUMNS = (
+RENDERED_COLUMNS: tuple[str, ...] = (
     "id",
     "slug",
     "owner_id",
@@ -121,14 +121,9 @@ class SearchView(APIView):
         result = result_cache.search(query)
         if number > 1 and query.offset >= result.total:
             raise NotFound("Invalid page.")
-        by_id = {
-            ad.pk: ad
-            for ad in ad_selectors.public_ads()
-            .filter(pk__in=result.ids)
-            .select_related("owner")
-            .only(*RENDERED_COLUMNS)
-        }
-        ads = ad_selectors.load_relations([by_id[ad_id] for ad_id in result.ids if ad_id in by_id])
+        ads = ad_selectors.load_relations(
+            ad_selectors.public_ads_with_ids(result.ids, columns=RENDERED_COLUMNS)
+        )
         url = request.build_absolute_uri()
         next_url = (
             replace_query_param(url, "page", number + 1)

@@ -16,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from apps.ads import services as ad_services
 from apps.ads.models import AdStatus
 from apps.ads.status import Actor
+from apps.search import result_cache
+from apps.search.backends.base import SearchQuery
 from apps.search.tests.helpers import SEARCH, ids, make_ad
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,31 @@ def test_a_kept_answer_costs_the_same_queries_for_1_and_50_ads(
     assert len(large.json()["results"]) == 50
     # The page's ads and their photos; the answer itself is one cache read.
     assert len(one.captured_queries) == 2
+
+
+def test_one_request_runs_an_aging_search_again_while_others_get_the_kept_answer(
+    api: Any, settings: Any, catalog: Any, seller: Any
+) -> None:
+    settings.SEARCH_RESULT_CACHE_SECONDS = 2  # run again after 1.2 s (REFRESH_AFTER 0.6)
+    make_ad(owner=seller, category=catalog.phones, title="Pixel 6")
+    assert api.get(SEARCH, {"q": "pixel"}).json()["count"] == 1
+    make_ad(owner=seller, category=catalog.phones, title="Pixel 7")
+    time.sleep(1.3)
+
+    # Another request is running it again (it holds the refresh lock): answered as kept.
+    key = result_cache.cache_key(
+        SearchQuery(text="pixel", params={}, ordering=None, offset=0, limit=20)
+    )
+    entry = cache.get(key)
+    assert cache.add(result_cache.refresh_lock_key(key, entry), 1, timeout=2)
+    with CaptureQueriesContext(connection) as waiting:
+        assert api.get(SEARCH, {"q": "pixel"}).json()["count"] == 1
+    assert search_statements(waiting) == 0
+    cache.delete(result_cache.refresh_lock_key(key, entry))
+
+    # The first to take the lock runs it; the next ones get its fresh answer.
+    with CaptureQueriesContext(connection) as refreshing:
+        assert api.get(SEARCH, {"q": "pixel"}).json()["count"] == 2
+    with CaptureQueriesContext(connection) as after:
+        assert api.get(SEARCH, {"q": "pixel"}).json()["count"] == 2
+    assert (search_statements(refreshing), search_statements(after)) == (1, 0)
