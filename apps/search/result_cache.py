@@ -4,7 +4,10 @@ What a search costs is the backend's answer: which ads match, in what order, how
 facets over them (at 1M ads the count and facets read up to SEARCH_COUNT_CAP matches). That
 answer (ids, total, facets) is kept for SEARCH_RESULT_CACHE_SECONDS (default 5; 0 turns it
 off) under a key of the backend, the text, every query parameter and the page. The same search
-again within that time, as popular searches are, costs one cache read instead.
+again within that time, as popular searches are, costs one cache read instead. Past
+REFRESH_AFTER of that time one request runs the search again (the first to take the kept
+answer's refresh lock) while the others are still answered from it: a popular search never
+expires under many requests at once.
 
 The page's ads are not kept: every request reads them fresh (public_ads), so an edit shows at
 once and an ad sold or hidden meanwhile drops from the page at once. What may lag, by up to the
