@@ -162,7 +162,8 @@ def filter_names(params: Any) -> set[str]:
     count into a capped one, or make every capped count a new one to remember."""
     from apps.ads.filters import ATTRIBUTE_PREFIX, AdFilter
 
-    known = AdFilter.base_filters
+    # mypy cannot type it through the import cycle filters -> search backend -> selectors.
+    known: dict[str, Any] = AdFilter.base_filters  # type: ignore[has-type]
     return {name for name in params if name in known or name.startswith(ATTRIBUTE_PREFIX)}
 
 
@@ -450,7 +451,7 @@ def public_ads_with_ids(ids: list[UUID], *, columns: tuple[str, ...]) -> list[Ad
     queryset was ~1 ms of CPU a page)."""
     if not ids:
         return []
-    key = (connection.alias, columns)
+    key = (router.db_for_read(Ad), columns)
     known = _WITH_IDS.get(key)
     if known is None:
         # Constant SQL; the ids travel as the array parameter.

@@ -31,21 +31,6 @@ class SearchQuery:
     offset: int
     limit: int
     viewer: Any = None
-    # Owners whose ads the viewer may not see (blocks either way), when already read (the
-    # result cache reads them to know whether the answer is shareable); None: not read.
-    hidden: frozenset[UUID] | None = None
-
-
-def hidden_owner_ids(query: SearchQuery) -> frozenset[UUID]:
-    """The users on either side of a block with the viewer (none for an anonymous one)."""
-    if query.hidden is not None:
-        return query.hidden
-    viewer = query.viewer
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return frozenset()
-    from apps.users import selectors as user_selectors
-
-    return frozenset(user_selectors.blocked_user_ids(user=viewer))
 
 
 @dataclass

@@ -38,13 +38,7 @@ from rest_framework.exceptions import ValidationError
 
 from apps.search import text as search_text
 from apps.search.backends import es_builders as builders
-from apps.search.backends.base import (
-    SearchIndexError,
-    SearchPage,
-    SearchQuery,
-    Suggestion,
-    hidden_owner_ids,
-)
+from apps.search.backends.base import SearchIndexError, SearchPage, SearchQuery, Suggestion
 from apps.search.backends.common import (
     assemble_facets,
     category_ids_named,
@@ -69,6 +63,7 @@ class IndexUnavailable(Exception):
 def parse_filters(query: SearchQuery) -> builders.Filters:
     """The listing's validation (AdFilter and attribute filters: same 400s, same `attr`),
     resolved into ids for the index."""
+    from apps.ads import selectors as ad_selectors
     from apps.ads.filters import ATTRIBUTE_PREFIX, AdFilter, invalid, parse_attribute_value
     from apps.ads.models import Ad
     from apps.categories import selectors as category_selectors
@@ -116,7 +111,7 @@ def parse_filters(query: SearchQuery) -> builders.Filters:
         filters.attributes.append(
             builders.AttributeFilter(key=key, kind=kind, bound=bound, value=value)
         )
-    hidden = hidden_owner_ids(query)
+    hidden = ad_selectors.hidden_owner_ids(query.viewer)
     if hidden:
         filters.hidden_owner_ids = sorted(str(i) for i in hidden)
     return filters

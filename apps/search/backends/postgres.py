@@ -41,7 +41,7 @@ from apps.ads.filters import AdFilter
 from apps.ads.models import LIVE_ACTIVE, Ad
 from apps.search import text as search_text
 from apps.search import whole_words
-from apps.search.backends.base import SearchPage, SearchQuery, Suggestion, hidden_owner_ids
+from apps.search.backends.base import SearchPage, SearchQuery, Suggestion
 from apps.search.backends.common import (
     FacetScope,
     assemble_facets,
@@ -265,10 +265,13 @@ class TextMatch:
         )
 
 
-def visible_ads(query: SearchQuery) -> tuple[QuerySet[Ad], bool]:
-    """public_ads(), and whether it hides anyone's ads from this viewer (blocks)."""
+def visible_ads(viewer: Any) -> tuple[QuerySet[Ad], bool]:
+    """public_ads(), and whether it hides anyone's ads from this viewer (blocks; read once
+    per request)."""
+    from apps.ads import selectors as ad_selectors
+
     queryset = Ad.objects.filter(LIVE_ACTIVE)
-    hidden = hidden_owner_ids(query)
+    hidden = ad_selectors.hidden_owner_ids(viewer)
     if hidden:
         queryset = queryset.exclude(owner_id__in=hidden)
     return queryset, bool(hidden)
@@ -298,7 +301,7 @@ class PostgresSearchBackend:
     def _filtered(self, query: SearchQuery) -> tuple[QuerySet[Ad], bool]:
         """Live active ads the viewer may see, with the listing's filters and ordering; and
         whether a block hides some."""
-        visible, hides = visible_ads(query)
+        visible, hides = visible_ads(query.viewer)
         filters = {
             key: value
             for key, value in query.params.items()
