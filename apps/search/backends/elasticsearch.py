@@ -68,6 +68,7 @@ def parse_filters(query: SearchQuery) -> builders.Filters:
     from apps.ads.models import Ad
     from apps.categories import selectors as category_selectors
     from apps.locations import selectors as location_selectors
+
     params = QueryDict(mutable=True)
     for key, value in query.params.items():
         if key not in NOT_FILTERS:

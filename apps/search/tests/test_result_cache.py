@@ -120,6 +120,9 @@ def test_filters_orderings_and_pages_are_kept_apart(
     one = api.get(SEARCH, {"q": "pixel", "ordering": "price", "page_size": 1}).json()
     two = api.get(SEARCH, {"q": "pixel", "ordering": "price", "page_size": 1, "page": 2}).json()
     assert [one["results"][0]["title"], two["results"][0]["title"]] == ["Pixel 7", "Pixel 6"]
+    for _ in range(2):  # run, then from the kept answer: past the end either way
+        past = api.get(SEARCH, {"q": "pixel", "ordering": "price", "page_size": 1, "page": 3})
+        assert past.status_code == 404
 
 
 def test_a_refused_search_keeps_nothing(api: Any, catalog: Any, seller: Any) -> None:
